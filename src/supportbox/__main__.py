@@ -1,0 +1,3 @@
+from supportbox.cli.main import main
+
+raise SystemExit(main())

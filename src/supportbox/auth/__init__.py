@@ -1,0 +1,1 @@
+"""Authentication: password and secret hashing, tokens, rate limits."""

@@ -1,0 +1,1 @@
+"""The ``supportbox`` command: one module per family of subcommands."""

@@ -1,0 +1,30 @@
+"""Checks shared by the directory functions."""
+
+import re
+
+from supportbox.errors import InvalidInput
+
+_CODE_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
+
+
+def name(value: str, what: str, limit: int = 100) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput(f"{what} is empty")
+    if len(value) > limit:
+        raise InvalidInput(f"{what} is longer than {limit} characters")
+    return value
+
+
+def code_name(value: str, what: str = "code name") -> str:
+    value = value.strip()
+    if not _CODE_NAME.match(value):
+        raise InvalidInput(
+            f"{what} {value!r} must be lower-case letters, digits, '_' or '-'"
+        )
+    return value
+
+
+def slug(text: str) -> str:
+    """A code name made from a display name ("Tech Support" -> "tech_support")."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "team"

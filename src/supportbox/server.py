@@ -1,0 +1,60 @@
+"""Runs the application under uvicorn until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from supportbox import __version__
+from supportbox.logs import log
+from supportbox.runtime import open_runtime
+from supportbox.settings import Settings
+from supportbox.web.app import build_app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping on SIGINT/SIGTERM without re-raising them.
+
+    uvicorn re-sends the signal to itself after a graceful shutdown; we
+    return normally instead, so the stop is logged and the exit code is 0.
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+def serve(settings: Settings) -> None:
+    """Serve until told to stop; uvicorn drains open requests on SIGTERM."""
+    runtime = open_runtime(settings)
+    app = build_app(runtime)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+        ws_max_size=4 * 1024 * 1024,
+    )
+    server = _Server(config)
+    log.info(
+        "supportbox %s serving on %s (data in %s)",
+        __version__,
+        settings.base_url,
+        settings.data_dir,
+    )
+    server.run()
+    log.info("supportbox stopped")

@@ -1,0 +1,1 @@
+"""The HTTP side: the application, the public site, the consoles."""

@@ -1,0 +1,1 @@
+"""The one XML writer of the integration APIs, and their schemas."""

@@ -1,0 +1,45 @@
+"""Prints how to reach a freshly started demo server (used by `make run`)."""
+
+import argparse
+import json
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", default="./data")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", default="8080")
+    args = parser.parse_args()
+
+    base = f"http://{args.host}:{args.port}"
+    print()
+    print(f"supportbox is starting on {base}")
+    print(f"  public site          {base}/")
+    print(f"  health               {base}/check_health")
+    path = Path(args.data_dir) / "demo-credentials.json"
+    if not path.exists():
+        print()
+        return
+    demo = json.loads(path.read_text())
+    print()
+    print("demo logins (from " + str(path) + "):")
+    admin = demo["admin"]
+    print(f"  administrator        {admin['username']} / {admin['password']}")
+    for rep in demo["reps"]:
+        print(f"  representative       {rep['username']} / {rep['password']}")
+    api = demo["api"]
+    print("demo API account (every permission):")
+    print(f"  client_id            {api['client_id']}")
+    print(f"  client_secret        {api['client_secret']}")
+    print()
+    print("get a token:")
+    print(
+        f"  curl -s -u {api['client_id']}:{api['client_secret']} "
+        f"-d grant_type=client_credentials {base}/oauth2/token"
+    )
+    print()
+
+
+if __name__ == "__main__":
+    main()
