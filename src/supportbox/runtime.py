@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from supportbox.core.events import SessionObserver
 from supportbox.settings import Settings
 from supportbox.storage import db, install
 
@@ -29,6 +30,7 @@ class Runtime:
     appliance_id: str
     started_at: float = field(default_factory=time.time)
     services: dict[str, Any] = field(default_factory=dict)
+    observers: list[SessionObserver] = field(default_factory=list)
 
     async def start(self) -> None:
         """Start every service that has an async ``start()``, in order."""

@@ -13,9 +13,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from supportbox import features
 from supportbox.logs import access_log, log
 from supportbox.runtime import Runtime
-from supportbox.web import health
 
 
 class AccessLog:
@@ -73,12 +73,10 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("internal error\n", status_code=500)
 
 
-def feature_routes() -> list[BaseRoute]:
-    """Every route, gathered from the feature packages."""
-    return list(health.routes)
-
-
 def build_app(runtime: Runtime, routes: list[BaseRoute] | None = None) -> Starlette:
+    """The application, with every feature's services installed on ``runtime``."""
+    features.install(runtime)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
@@ -88,7 +86,7 @@ def build_app(runtime: Runtime, routes: list[BaseRoute] | None = None) -> Starle
             await runtime.stop()
 
     app = Starlette(
-        routes=feature_routes() if routes is None else routes,
+        routes=features.routes() if routes is None else routes,
         lifespan=lifespan,
         middleware=[Middleware(CollapseSlashes), Middleware(AccessLog)],
         exception_handlers={Exception: _server_error},

@@ -1,0 +1,22 @@
+"""Where the feature packages are wired in: routes and services.
+
+Each feature adds its routes to :func:`routes` and, if it runs anything
+long-lived, a line to :func:`install`. Keep this file a plain list.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from supportbox.runtime import Runtime
+from supportbox.web import health
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        *health.routes,
+    ]
+
+
+def install(runtime: Runtime) -> None:
+    """Create the services and observers of a server process."""
