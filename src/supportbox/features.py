@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.api import oauth
+from supportbox.auth.ratelimit import Limiter
 from supportbox.runtime import Runtime
 from supportbox.web import health
 
@@ -15,8 +17,10 @@ from supportbox.web import health
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *oauth.routes,
     ]
 
 
 def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
+    runtime.services["ratelimit"] = Limiter()
