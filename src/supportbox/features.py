@@ -10,6 +10,8 @@ from starlette.routing import BaseRoute
 
 from supportbox.api import oauth
 from supportbox.auth.ratelimit import Limiter
+from supportbox.broker import make_broker
+from supportbox.core.hub import Hub
 from supportbox.runtime import Runtime
 from supportbox.web import health
 
@@ -23,4 +25,7 @@ def routes() -> list[BaseRoute]:
 
 def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
+    broker = make_broker(runtime.settings.broker_url)
+    runtime.services["broker"] = broker
+    runtime.services["hub"] = Hub(runtime, broker)
     runtime.services["ratelimit"] = Limiter()
