@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from supportbox.api import oauth
+from supportbox.api.command import endpoint as command_api
 from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
@@ -20,6 +21,7 @@ def routes() -> list[BaseRoute]:
     return [
         *health.routes,
         *oauth.routes,
+        *command_api.routes,
     ]
 
 
