@@ -123,6 +123,8 @@ def redeem(db: Session, code: str, now: float | None = None) -> SessionKey:
     Raises :class:`NotFound` (one message for unknown, expired and used
     keys). The claim is final when the caller commits; record the new
     session with :func:`bind`, or give the key back with :func:`release`.
+    Use a ``runtime.write_db()`` session, so that on SQLite the loser waits
+    for the winner instead of failing on a stale snapshot.
     """
     now = time.time() if now is None else now
     key = _find(db, code, now)
