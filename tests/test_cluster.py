@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from serverkit import REDIS_URL, needs_redis
 from supportbox.core.hub import CustomerInfo, Hub, SessionRequest
 from supportbox.core.queues import QueueRef
 from supportbox.errors import SessionStateError
 from supportbox.features import install
 from supportbox.runtime import Runtime, open_runtime
 from supportbox.settings import Settings
-from test_broker import REDIS_URL, needs_redis
 
 pytestmark = [pytest.mark.redis, needs_redis]
 
