@@ -26,12 +26,12 @@ run: install
 test: install test-sqlite test-postgres
 
 test-sqlite: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # The same suite against the local PostgreSQL; skipped, saying so, when it
 # does not answer.
 test-postgres: install
-	SUPPORTBOX_TEST_DB=postgresql $(BIN)/pytest
+	SUPPORTBOX_TEST_DB=postgresql $(BIN)/pytest -n 2
 
 check: install
 	$(BIN)/ruff format --check src tests bench tools
