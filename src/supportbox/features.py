@@ -11,12 +11,14 @@ from starlette.routing import BaseRoute
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.runtime import Runtime
-from supportbox.web import health
+from supportbox.web import health, public
+from supportbox.web.public.throttle import KeyGuessLimit
 
 
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *public.routes,
     ]
 
 
@@ -25,3 +27,4 @@ def install(runtime: Runtime) -> None:
     broker = make_broker(runtime.settings.broker_url)
     runtime.services["broker"] = broker
     runtime.services["hub"] = Hub(runtime, broker)
+    runtime.services["key_guesses"] = KeyGuessLimit(runtime.settings.key_guess_limit)
