@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 
 from supportbox.broker.memory import MemoryBroker
 from supportbox.core.hub import Hub
+from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
 from supportbox.web import health
 
@@ -17,6 +18,7 @@ from supportbox.web import health
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *live.routes(),
     ]
 
 
@@ -25,3 +27,4 @@ def install(runtime: Runtime) -> None:
     broker = MemoryBroker()
     runtime.services["broker"] = broker
     runtime.services["hub"] = Hub(runtime, broker)
+    live.install(runtime)
