@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
+from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
 from supportbox.web import health, public
 from supportbox.web.public.throttle import KeyGuessLimit
@@ -18,6 +19,7 @@ from supportbox.web.public.throttle import KeyGuessLimit
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *live.routes(),
         *public.routes,
     ]
 
@@ -27,4 +29,5 @@ def install(runtime: Runtime) -> None:
     broker = make_broker(runtime.settings.broker_url)
     runtime.services["broker"] = broker
     runtime.services["hub"] = Hub(runtime, broker)
+    live.install(runtime)
     runtime.services["key_guesses"] = KeyGuessLimit(runtime.settings.key_guess_limit)
