@@ -18,8 +18,9 @@ from serverkit import (
     init_data_dir,
     run_server,
 )
-from supportbox import ids
+from supportbox.core import keys
 from supportbox.core.hub import Hub
+from supportbox.core.queues import QueueRef
 from supportbox.settings import Settings
 from supportbox.storage.models import (
     Issue,
@@ -79,25 +80,25 @@ def make_key(
     queue_kind: str = "general",
     queue_ref: int | None = None,
     *,
-    ttl: float = 3600,
+    ttl: int = 3600,
+    expired: bool = False,
     external_key: str = "",
     custom: dict[str, str] | None = None,
 ) -> SessionKey:
-    """A session key row, as generate_session_key stores it."""
-    now = time.time()
-    key = SessionKey(
-        short_key=ids.new_short_key(),
-        url_token=ids.new_url_token(),
-        queue_kind=queue_kind,
-        queue_ref=queue_ref,
-        external_key=external_key,
-        custom=custom or {},
-        created_at=now,
-        expires_at=now + ttl,
-    )
+    """A session key, made as generate_session_key makes it."""
+    now = time.time() - (ttl + 60 if expired else 0)
+    issue_id = queue_ref if queue_kind == "issue" else None
+    queue = QueueRef("general") if issue_id else QueueRef(queue_kind, queue_ref)
     with server.runtime.write_db() as db, db.begin():
-        db.add(key)
-        db.flush()
+        key = keys.generate_key(
+            db,
+            queue,
+            ttl,
+            external_key,
+            custom,
+            issue_id=issue_id,
+            now=now,
+        )
         db.expunge(key)
     return key
 

@@ -20,7 +20,11 @@ __all__ = ["site_server"]
 LINUX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 MAC_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605"
 WINDOWS_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126"
-PATHS = ["/api/start_session", "/api/start_session.ns", "/download_customer_connector.ns"]
+PATHS = [
+    "/api/start_session",
+    "/api/start_session.ns",
+    "/download_customer_connector.ns",
+]
 
 
 @pytest.fixture

@@ -30,10 +30,10 @@ def test_the_limit_counts_per_address_and_only_key_attempts(
 ) -> None:
     limiter = server.runtime.services["key_guesses"]
     for _ in range(10):
-        limiter.failed("192.0.2.1")
-    assert limiter.retry_after("192.0.2.1") > 0
-    assert limiter.retry_after("127.0.0.1") == 0
+        limiter.failure("ip:192.0.2.1")
+    assert limiter.retry_after("ip:192.0.2.1") > 0
+    assert limiter.retry_after("ip:127.0.0.1") == 0
     with server.http() as http:
         response = http.get("/api/start_session?id=999")  # no key involved
     assert response.status_code == 404
-    assert limiter.retry_after("127.0.0.1") == 0
+    assert limiter.retry_after("ip:127.0.0.1") == 0

@@ -63,7 +63,7 @@ def test_a_used_key_does_not_work_twice(server: LiveServer) -> None:
 def test_an_expired_key_gets_a_friendly_page_and_no_session(
     server: LiveServer,
 ) -> None:
-    key = make_key(server, ttl=-1)
+    key = make_key(server, expired=True)
     before = session_count(server)
     with server.http() as http:
         response = http.get(f"/api/start_session?short_key={key.short_key}")

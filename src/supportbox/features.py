@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.api import oauth
+from supportbox.api.command import endpoint as command_api
+from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
 from supportbox.web import health, public
-from supportbox.web.public.throttle import KeyGuessLimit
 
 
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
         *live.routes(),
+        *oauth.routes,
+        *command_api.routes,
         *public.routes,
     ]
 
@@ -30,4 +34,7 @@ def install(runtime: Runtime) -> None:
     runtime.services["broker"] = broker
     runtime.services["hub"] = Hub(runtime, broker)
     live.install(runtime)
-    runtime.services["key_guesses"] = KeyGuessLimit(runtime.settings.key_guess_limit)
+    runtime.services["ratelimit"] = Limiter()
+    runtime.services["key_guesses"] = Limiter(
+        runtime.settings.key_guess_limit, window=600.0
+    )

@@ -15,7 +15,9 @@ HEAD checks the request and answers with the same headers but creates no
 session. ``popup=1`` is accepted and ignored. Public forms are anonymous:
 no logged-in user's authority is used here, so there is nothing for a
 cross-site request to forge and no CSRF token is asked for; session-key
-guessing is what needs guarding, and :mod:`.throttle` limits it.
+guessing is what needs guarding: wrong keys are counted per client
+address, and past ``key_guess_limit`` in ten minutes every key request
+from that address is refused for a while (HTTP 429).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from supportbox.auth.ratelimit import Limiter
 from supportbox.core import keys
 from supportbox.core.hub import CustomerInfo, Hub, OpenedSession, SessionRequest
 from supportbox.directory import sites
@@ -43,8 +46,7 @@ from supportbox.runtime import Runtime
 from supportbox.storage.models import PublicSite
 from supportbox.web.public import launcher, pages
 from supportbox.web.public.params import KEY, StartParams, merge, parse
-from supportbox.web.public.targets import KEY_NOT_VALID, Target, resolve
-from supportbox.web.public.throttle import KeyGuessLimit
+from supportbox.web.public.targets import KEY_NOT_VALID, Target, key_target, resolve
 
 #: Shapes of the lsid and token, for the exact Content-Length of a HEAD.
 _SAMPLE_LSID = "0" * 32
@@ -109,33 +111,26 @@ def _context(runtime: Runtime, request: Request, client: str | None) -> Context:
 
 async def _start(request: Request, ctx: Context, params: StartParams) -> Response:
     hub: Hub = ctx.runtime.services["hub"]
-    guesses: KeyGuessLimit = ctx.runtime.services["key_guesses"]
-    with_key = params.selection.mode == KEY
-
-    # Refuse a guesser before looking the key up.
-    if with_key and (wait := guesses.retry_after(ctx.address)):
-        raise RateLimited("too many wrong session keys from your address", wait)
-
-    # Resolve the queue; a wrong key counts against the address.
-    try:
-        target = await asyncio.to_thread(_resolve, ctx, params, hub)
-    except NotFound:
-        if with_key:
-            guesses.failed(ctx.address)
-        raise
-
+    head = request.method == "HEAD"
     kind = launcher.for_user_agent(request.headers.get("user-agent", ""))
-    if request.method == "HEAD":
+
+    # Resolve the queue; a key is claimed now (HEAD only looks at it).
+    if params.selection.mode == KEY:
+        target = await _claim(ctx, params, keep=not head)
+    else:
+        target = await asyncio.to_thread(_resolve, ctx, params, hub)
+    if head:
         return _head(ctx, params, kind)
 
-    opened = await hub.open_session(_session_request(ctx, params, target, request))
-    if target.key_id is not None and not await asyncio.to_thread(
-        _redeem, ctx.runtime, target.key_id, opened.lsid
-    ):
-        # Another request used the key between our look-up and now.
-        await hub.end(opened.lsid)
-        guesses.failed(ctx.address)
-        raise NotFound(KEY_NOT_VALID)
+    # Open the session; a claimed key is bound to it, or given back.
+    try:
+        opened = await hub.open_session(_session_request(ctx, params, target, request))
+    except Exception:
+        if target.key_id is not None:
+            await asyncio.to_thread(_release, ctx.runtime, target.key_id)
+        raise
+    if target.key_id is not None:
+        await asyncio.to_thread(_bind, ctx.runtime, target.key_id, opened.lsid)
     session_log.info(
         "public site %s opened session %s by %s",
         ctx.site_name,
@@ -145,16 +140,50 @@ async def _start(request: Request, ctx: Context, params: StartParams) -> Respons
     return _answer(ctx, params, opened, kind)
 
 
+async def _claim(ctx: Context, params: StartParams, keep: bool) -> Target:
+    """Claim the key (``keep``) or only check it; wrong keys are counted."""
+    guesses: Limiter = ctx.runtime.services["key_guesses"]
+    limit_key = f"ip:{ctx.address}"
+    # Refuse a guesser before looking the key up.
+    wait = guesses.retry_after(limit_key)
+    if wait:
+        raise RateLimited("too many wrong session keys from your address", wait)
+    try:
+        return await asyncio.to_thread(_claim_sync, ctx, params, keep)
+    except NotFound:
+        guesses.failure(limit_key)
+        raise
+
+
+def _claim_sync(ctx: Context, params: StartParams, keep: bool) -> Target:
+    code = params.selection.short_key or params.selection.url_token
+    with ctx.runtime.write_db() as db:
+        try:
+            target = key_target(db, keys.redeem(db, code))
+        except NotFound:
+            raise NotFound(KEY_NOT_VALID) from None
+        if keep:
+            db.commit()
+        else:
+            db.rollback()
+        return target
+
+
+def _release(runtime: Runtime, key_id: int) -> None:
+    with runtime.write_db() as db, db.begin():
+        keys.release(db, key_id)
+
+
+def _bind(runtime: Runtime, key_id: int, lsid: str) -> None:
+    with runtime.write_db() as db, db.begin():
+        keys.bind(db, key_id, lsid)
+
+
 def _resolve(ctx: Context, params: StartParams, hub: Hub) -> Target:
     logged_in = {rep.user_id for rep in hub.logged_in_reps()}
     with ctx.runtime.db() as db:
         site = sites.get_site(db, ctx.site_id) if ctx.site_id else None
         return resolve(db, params.selection, site, logged_in)
-
-
-def _redeem(runtime: Runtime, key_id: int, lsid: str) -> bool:
-    with runtime.write_db() as db, db.begin():
-        return keys.redeem(db, key_id, lsid)
 
 
 def _session_request(

@@ -8,17 +8,17 @@ team owning an issue. Unknown ids and unusable keys raise
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supportbox.core import keys
 from supportbox.core.queues import QueueRef
 from supportbox.errors import InvalidInput, NotFound, SessionStateError
 from supportbox.storage.models import Issue, PublicSite, SessionKey, User
-from supportbox.web.public.params import ISSUE, KEY, Selection
+from supportbox.web.public.params import ISSUE, Selection
 
 # start_method values, as the state archive names them.
 BY_REP_LIST = "rep_list"
@@ -51,50 +51,28 @@ def resolve(
     site: PublicSite | None,
     logged_in: Collection[int],
 ) -> Target:
-    """The target of ``selection``; ``logged_in`` holds the reps' user ids."""
-    if selection.mode == KEY:
-        return _by_key(db, selection)
+    """The target of a rep or issue ``selection`` (keys: :func:`key_target`).
+
+    ``logged_in`` holds the user ids of the representatives logged in.
+    """
     if selection.mode == ISSUE:
         return _by_issue(db, selection, site, logged_in)
     rep = _rep(db, selection.rep_id, selection.rep_name, logged_in)
     return Target(QueueRef("rep", rep.id), BY_REP_LIST)
 
 
-def usable_key(db: Session, selection: Selection) -> SessionKey | None:
-    """The unused, unexpired key the selection names, if there is one."""
-    query = select(SessionKey).where(
-        SessionKey.used_by_lsid.is_(None), SessionKey.expires_at > time.time()
-    )
-    if selection.short_key:
-        if not (selection.short_key.isdigit() and len(selection.short_key) == 7):
-            return None
-        query = query.where(SessionKey.short_key == selection.short_key)
-    else:
-        query = query.where(SessionKey.url_token == selection.url_token)
-    query = query.order_by(SessionKey.created_at.desc()).limit(1)
-    return db.scalar(query)
-
-
-def _by_key(db: Session, selection: Selection) -> Target:
-    key = usable_key(db, selection)
-    if key is None:
-        raise NotFound(KEY_NOT_VALID)
-    issue_id, issue_name = None, ""
-    if key.queue_kind == "issue":
-        # A key made for an issue queue waits in the issue's team queue.
-        issue = _issue(db, key.queue_ref, "")
-        queue = QueueRef("team", issue.team_id)
-        issue_id, issue_name = issue.id, issue.display_name
-    else:
-        try:
-            queue = QueueRef(key.queue_kind, key.queue_ref)
-        except InvalidInput:
-            raise NotFound(KEY_NOT_VALID) from None
+def key_target(db: Session, key: SessionKey) -> Target:
+    """Where a claimed key's session goes, with what the key carries."""
+    try:
+        where = keys.key_queue(db, key)
+    except (NotFound, InvalidInput):
+        raise NotFound(KEY_NOT_VALID) from None
+    issue = db.get(Issue, where.issue_id) if where.issue_id is not None else None
     return Target(
-        queue,
+        where.queue,
         BY_SESSION_KEY,
-        issue_id=issue_id,
-        issue_name=issue_name,
+        issue_id=issue.id if issue else None,
+        issue_name=issue.display_name if issue else "",
         key_id=key.id,
         external_key=key.external_key,
         custom={str(k): str(v) for k, v in key.custom.items()},
