@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from livekit import on_server
 from serverkit import (
     LiveServer,
     drop_database,
@@ -71,8 +71,13 @@ def issue(server: LiveServer, code: str) -> tuple[int, int, str]:
 def log_in(server: LiveServer, username: str) -> int:
     """Mark a representative logged in, as the rep console would."""
     uid = user_id(server, username)
-    asyncio.run(hub(server).rep_online(uid))
+    on_server(server, hub(server).rep_online(uid))
     return uid
+
+
+def authenticate(server: LiveServer, lsid: str, token: str) -> int:
+    """The gsnumber the hub admits with ``token`` (which it uses up)."""
+    return on_server(server, hub(server).authenticate(lsid, token))
 
 
 def make_key(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shlex
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from publickit import hub, log_in, session_count, site_server, stored
+from publickit import authenticate, log_in, session_count, site_server, stored
 from serverkit import LiveServer
 
 __all__ = ["site_server"]
@@ -60,7 +59,7 @@ def test_linux_macos_and_unknown_agents_download_a_shell_launcher(
     lsid, token = args[5], args[7]
     assert args[4::2] == ["--lsid", "--token"]
     assert stored(server, lsid).customer_name == "Jane"
-    assert asyncio.run(hub(server).authenticate(lsid, token)) == 1
+    assert authenticate(server, lsid, token) == 1
 
 
 def test_the_shell_launcher_runs_supportbox_customer_with_a_working_token(
@@ -87,7 +86,7 @@ def test_the_shell_launcher_runs_supportbox_customer_with_a_working_token(
     args = (tmp_path / "args").read_text().splitlines()
     assert args[:3] == ["customer", "--server", server.url]
     assert args[3] == "--lsid" and args[5] == "--token"
-    assert asyncio.run(hub(server).authenticate(args[4], args[6])) == 1
+    assert authenticate(server, args[4], args[6]) == 1
 
 
 def test_the_shell_launcher_explains_when_supportbox_is_missing(
@@ -124,7 +123,7 @@ def test_windows_agents_download_a_cmd_launcher(
     )
     assert match is not None
     assert match.group(1) == server.url
-    assert asyncio.run(hub(server).authenticate(match.group(2), match.group(3))) == 1
+    assert authenticate(server, match.group(2), match.group(3)) == 1
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -174,7 +173,7 @@ def test_c2cjs_redirects_to_the_chat_page_with_the_token_in_the_fragment(
     assert '<html lang="de">' in page.text
     assert token not in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    assert asyncio.run(hub(server).authenticate(lsid, token)) == 1
+    assert authenticate(server, lsid, token) == 1
 
 
 def test_the_chat_page_of_an_unknown_session_is_a_friendly_404(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import quote
 
 import httpx
 import pytest
 
 from publickit import (
+    authenticate,
     default_site_id,
-    hub,
     issue,
     log_in,
     session_count,
@@ -325,7 +324,7 @@ def test_the_cli_token_is_accepted_by_the_hub_once(server: LiveServer) -> None:
     with server.http() as http:
         body = http.get(f"/api/start_session?id={alice}&client=cli").json()
     assert body["server"] == server.url
-    gs = asyncio.run(hub(server).authenticate(body["lsid"], body["token"]))
+    gs = authenticate(server, body["lsid"], body["token"])
     assert gs == 1  # the customer is the session's first participant
     with pytest.raises(PermissionDenied, match="not valid"):
-        asyncio.run(hub(server).authenticate(body["lsid"], body["token"]))
+        authenticate(server, body["lsid"], body["token"])

@@ -90,20 +90,10 @@ def _chat_context(runtime: Runtime, request: Request, lsid: str) -> dict[str, An
     with runtime.db() as db:
         row = store.get(db, lsid)
         site = sites.site_for_host(db, request.headers.get("host", ""))
-        questions = [
-            {
-                "name": q.name,
-                "type": q.type,
-                "label": q.label,
-                "options": [str(o) for o in q.options],
-            }
-            for q in sites.questions(db, "customer")
-        ]
         return {
             "site_name": site.name if site else runtime.settings.company_name,
             "lsid": row.lsid,
             "locale": locale_code(request.query_params.get("locale", "")) or "en",
-            "questions": questions,
         }
 
 
