@@ -19,6 +19,7 @@
   var lastSeq = 0;
   var counter = 0;
   var ended = false;
+  var helped = false;
   var finished = false;
   var retry = 1000;
   var pinger = null;
@@ -84,6 +85,7 @@
         break;
       case "Conference Member Added":
         if (to.type === "representative" || by.type === "representative") {
+          helped = true;
           line("system", "", (to.name || by.name) + " joined the chat.");
           status("You are chatting with " + (to.name || by.name) + ".", "live");
         }
@@ -94,6 +96,8 @@
         }
         break;
       case "Session Transferred to Queue":
+        // The first one only places a new session in its queue.
+        if (!helped) { break; }
         line("system", "", "You were transferred; please wait for the next representative.");
         status("Waiting for a representative…");
         break;
