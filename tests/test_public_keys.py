@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from publickit import (
+    authenticate,
     issue,
     key_used_by,
     make_key,
@@ -14,6 +17,7 @@ from publickit import (
     user_id,
 )
 from serverkit import LiveServer
+from supportbox.clients.customer import redeem, ticket_from_url
 
 __all__ = ["site_server"]
 
@@ -138,3 +142,15 @@ def test_head_on_a_key_checks_it_without_using_it(server: LiveServer) -> None:
     assert bad.status_code in (404, 429)
     assert key_used_by(server, key.id) is None
     assert session_count(server) == before
+
+
+def test_the_cli_customer_client_redeems_a_key_and_a_key_url(
+    server: LiveServer,
+) -> None:
+    by_key, by_url = make_key(server), make_key(server)
+    ticket = asyncio.run(redeem(server.url, {"short_key": by_key.short_key}))
+    from_url = asyncio.run(ticket_from_url(f"{server.url}/?ak={by_url.url_token}"))
+    assert ticket.server == server.url
+    assert key_used_by(server, by_key.id) == ticket.lsid
+    assert key_used_by(server, by_url.id) == from_url.lsid
+    assert authenticate(server, ticket.lsid, ticket.token) == 1
