@@ -14,15 +14,18 @@ from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
+from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
-from supportbox.web import health
+from supportbox.web import health, public
 
 
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *live.routes(),
         *oauth.routes,
         *command_api.routes,
+        *public.routes,
     ]
 
 
@@ -33,4 +36,8 @@ def install(runtime: Runtime) -> None:
     hub = Hub(runtime, broker)
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
+    live.install(runtime)
     runtime.services["ratelimit"] = Limiter()
+    runtime.services["key_guesses"] = Limiter(
+        runtime.settings.key_guess_limit, window=600.0
+    )

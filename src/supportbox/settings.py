@@ -121,6 +121,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive,
     ),
     Setting(
+        "live_idle_timeout",
+        "60",
+        "seconds a live WebSocket client may stay silent (no message, not even "
+        "a ping) before the server closes its connection",
+        _positive,
+    ),
+    Setting(
         "max_transfer_size",
         str(2 * 1024**3),
         "largest file, in bytes, that a file transfer may carry",
@@ -131,6 +138,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "where live traffic between nodes goes: empty for in-process, or "
         "redis://HOST:PORT/DB to share it between nodes",
+    ),
+    Setting(
+        "key_guess_limit",
+        "10",
+        "wrong session keys one client address may enter on the public "
+        "site within 10 minutes before it must wait",
+        _positive,
     ),
 )
 
@@ -152,8 +166,10 @@ class Settings:
     log_level: str = "info"
     report_timezone: str = "UTC"
     resume_grace: int = 60
+    live_idle_timeout: int = 60
     max_transfer_size: int = 2 * 1024**3
     broker_url: str = ""
+    key_guess_limit: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
