@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 
 from supportbox.runtime import Runtime
 from supportbox.web import health
+from supportbox.webhooks import worker as webhooks
 
 
 def routes() -> list[BaseRoute]:
@@ -20,3 +21,4 @@ def routes() -> list[BaseRoute]:
 
 def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
+    webhooks.install(runtime)

@@ -132,6 +132,20 @@ SETTINGS: tuple[Setting, ...] = (
         "where live traffic between nodes goes: empty for in-process, or "
         "redis://HOST:PORT/DB to share it between nodes",
     ),
+    Setting(
+        "webhook_timeout",
+        "10",
+        "seconds one outbound event post may take, connecting included, "
+        "before it counts as failed and is retried",
+        _positive,
+    ),
+    Setting(
+        "webhook_poll_interval",
+        "5",
+        "seconds between looks for outbound events queued by other nodes "
+        "or replayed from the command line",
+        _positive,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -154,6 +168,8 @@ class Settings:
     resume_grace: int = 60
     max_transfer_size: int = 2 * 1024**3
     broker_url: str = ""
+    webhook_timeout: int = 10
+    webhook_poll_interval: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
