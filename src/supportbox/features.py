@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.broker.memory import MemoryBroker
+from supportbox.core.hub import Hub
 from supportbox.runtime import Runtime
 from supportbox.web import health
 from supportbox.webhooks import worker as webhooks
@@ -21,4 +23,7 @@ def routes() -> list[BaseRoute]:
 
 def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
+    broker = MemoryBroker()
+    runtime.services["broker"] = broker
+    runtime.services["hub"] = Hub(runtime, broker)
     webhooks.install(runtime)

@@ -78,17 +78,21 @@ def standard_fields(
 
 
 def _member_actor(event: Event) -> Actor | None:
-    # The member is the event's target when it names one, else its actor.
-    for actor in (event.destination, event.performed_by):
-        if actor is not None and actor.type != events.SYSTEM:
-            return actor
-    return None
+    # The hub names the member as the event's destination; an owner that
+    # is a queue or the pre-start conference is a system actor.
+    return event.destination or event.performed_by
 
 
-def _primary_customer_name(session: SupportSession) -> str:
-    customers = [p for p in session.participants if p.kind == events.CUSTOMER]
-    primary = [p for p in customers if p.is_primary] or customers
-    return primary[0].name if primary else ""
+def _conference_name(db: Session, session: SupportSession) -> str:
+    customers = db.scalars(
+        select(Participant.name)
+        .where(
+            Participant.session_id == session.id,
+            Participant.kind == events.CUSTOMER,
+        )
+        .order_by(Participant.is_primary.desc(), Participant.gsnumber)
+    )
+    return next(iter(customers), "")
 
 
 def member_fields(db: Session, session: SupportSession | None, event: Event) -> Fields:
@@ -96,13 +100,13 @@ def member_fields(db: Session, session: SupportSession | None, event: Event) -> 
 
     The conference is the session: its name is the primary customer's
     name (the title of the session in the console), its id the LSEQ.
-    Customers have no account, so their ``username`` and ``user_id``
-    are empty.
+    Customers have no account, so their ``username`` and ``user_id`` are
+    empty; a queue taking a session back is an owner of type ``system``.
     """
     actor = _member_actor(event)
     data = dict(event.data)
     participant = None
-    if actor is not None and session is not None:
+    if actor is not None and actor.type != events.SYSTEM and session is not None:
         participant = db.scalar(
             select(Participant).where(
                 Participant.session_id == session.id,
@@ -121,7 +125,7 @@ def member_fields(db: Session, session: SupportSession | None, event: Event) -> 
             username = participant.username or username
             if participant.user_id is not None:
                 user_id = str(participant.user_id)
-    if kind == events.CUSTOMER:
+    if kind != events.REPRESENTATIVE:
         username = user_id = ""
     return [
         ("username", username),
@@ -129,7 +133,7 @@ def member_fields(db: Session, session: SupportSession | None, event: Event) -> 
         ("display_name", display_name),
         ("type", kind),
         ("name", name or display_name),
-        ("conference_name", _primary_customer_name(session) if session else ""),
+        ("conference_name", _conference_name(db, session) if session else ""),
         ("conference_id", str(session.id) if session else ""),
     ]
 

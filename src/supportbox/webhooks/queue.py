@@ -274,7 +274,7 @@ def dead_letters(
     )
     if recipient_id is not None:
         query = query.where(WebhookDelivery.recipient_id == recipient_id)
-    return [(row, name) for row, name in db.execute(query).tuples()]
+    return [(row, name) for row, name in db.execute(query)]
 
 
 def replay(

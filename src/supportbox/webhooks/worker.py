@@ -20,12 +20,10 @@ from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from supportbox import __version__
 from supportbox.logs import log
 from supportbox.runtime import Runtime
-from supportbox.settings import Settings
 from supportbox.webhooks import queue, signing
 from supportbox.webhooks.observer import WebhookObserver
 
@@ -37,7 +35,7 @@ PRUNE_EVERY = 3600.0
 
 def install(runtime: Runtime) -> None:
     """Register the worker as a service and its observer on the hub."""
-    worker = WebhookWorker(runtime.sessions, runtime.settings)
+    worker = WebhookWorker(runtime)
     runtime.services["webhooks"] = worker
     runtime.observers.append(WebhookObserver(runtime.appliance_id, worker.notify))
 
@@ -50,8 +48,9 @@ class WebhookWorker:
     the same delivery at the same time.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
-        self.sessions = sessions
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
         self.timeout = float(settings.webhook_timeout)
         self.poll = float(settings.webhook_poll_interval)
         # A lease outlives the longest possible attempt by a wide margin.
@@ -111,9 +110,12 @@ class WebhookWorker:
         self._generation += 1
         self._wake.set()
 
-    async def _in_transaction(self, step: Callable[..., T], *args: Any) -> T:
+    async def _in_transaction(
+        self, step: Callable[..., T], *args: Any, write: bool = True
+    ) -> T:
         def run() -> T:
-            with self.sessions() as db, db.begin():
+            db = self.runtime.write_db() if write else self.runtime.db()
+            with db, db.begin():
                 return step(db, *args)
 
         return await asyncio.to_thread(run)
@@ -138,7 +140,9 @@ class WebhookWorker:
         if now - self._pruned_at > PRUNE_EVERY:
             await self._in_transaction(queue.prune, now)
             self._pruned_at = now
-        for recipient_id in await self._in_transaction(queue.busy_recipients):
+        for recipient_id in await self._in_transaction(
+            queue.busy_recipients, write=False
+        ):
             if recipient_id not in self._tasks:
                 self._tasks[recipient_id] = asyncio.create_task(
                     self._serve(recipient_id), name=f"webhook-{recipient_id}"
