@@ -58,7 +58,7 @@ def hook() -> Iterator[Receiver]:
 def add_recipient(runtime: Runtime, url: str, **options: Any) -> str:
     """Configure a recipient; returns its secret."""
     name = options.pop("name", "ticketing")
-    with runtime.db() as db, db.begin():
+    with runtime.write_db() as db, db.begin():
         _, secret = recipients.add(db, name, url, **options)
     return secret
 
@@ -283,7 +283,7 @@ def test_a_receiver_down_past_the_retry_duration_dead_letters_and_the_queue_move
         assert letters[0][0].attempts >= 2
 
     hook.answer = lambda post: 200
-    with live.runtime.db() as db, db.begin():
+    with live.runtime.write_db() as db, db.begin():
         assert queue.replay(db, delivery_ids=[letters[0][0].id]) == 1
     replayed = hook.wait_for(has_all(ids))
     assert replayed[-1].event_id == ids[0]
