@@ -63,6 +63,7 @@ class WebhookWorker:
         self._client: httpx.AsyncClient | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
+        self._db_steps: set[asyncio.Future[Any]] = set()
 
     async def start(self) -> None:
         """Pick up whatever is pending, including what a previous run left."""
@@ -73,6 +74,9 @@ class WebhookWorker:
             follow_redirects=False,
             headers={"User-Agent": f"supportbox/{__version__}"},
         )
+        # The first look is done before start returns, so the server is
+        # up only once what a previous run left is being sent.
+        await self._look_for_work()
         self._supervisor = asyncio.create_task(self._supervise(), name="webhooks")
         log.info("webhook delivery started")
 
@@ -87,6 +91,10 @@ class WebhookWorker:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._supervisor = None
+
+        # A claim already running in its thread still commits; wait for it,
+        # or its lease would outlive this worker.
+        await asyncio.gather(*self._db_steps, return_exceptions=True)
 
         if self._client is not None:
             await self._client.aclose()
@@ -118,24 +126,31 @@ class WebhookWorker:
             with db, db.begin():
                 return step(db, *args)
 
-        return await asyncio.to_thread(run)
+        # Shielded: cancelling the caller must not orphan a running step.
+        future = asyncio.ensure_future(asyncio.to_thread(run))
+        self._db_steps.add(future)
+        future.add_done_callback(self._db_steps.discard)
+        return await asyncio.shield(future)
 
     # supervision
 
     async def _supervise(self) -> None:
         while True:
-            self._wake.clear()
-            try:
-                await self._look_for_work()
-            except SQLAlchemyError as exc:
-                log.warning("webhook queue unreadable: %s", exc.__class__.__name__)
             try:
                 async with asyncio.timeout(self.poll):
                     await self._wake.wait()
             except TimeoutError:
                 pass
+            self._wake.clear()
+            await self._look_for_work()
 
     async def _look_for_work(self) -> None:
+        try:
+            await self._start_busy_recipients()
+        except SQLAlchemyError as exc:
+            log.warning("webhook queue unreadable: %s", exc.__class__.__name__)
+
+    async def _start_busy_recipients(self) -> None:
         now = time.time()
         if now - self._pruned_at > PRUNE_EVERY:
             await self._in_transaction(queue.prune, now)
@@ -174,6 +189,8 @@ class WebhookWorker:
                     await asyncio.sleep(min(job, self.poll))
                 else:
                     await self._deliver(job)
+        except Exception:
+            log.exception("webhook delivery to recipient %s failed", recipient_id)
         finally:
             if self._tasks.get(recipient_id) is asyncio.current_task():
                 del self._tasks[recipient_id]
