@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from receiverkit import Post, Receiver, receiver
+from serverkit import init_data_dir
 from supportbox.core import events as ev
 from supportbox.core.events import Actor, Event
 from supportbox.features import install
@@ -23,8 +25,15 @@ from supportbox.webhooks.worker import WebhookWorker
 
 
 @pytest.fixture
-def settings(demo_settings: tuple[Settings, dict[str, Any]]) -> Settings:
-    return demo_settings[0].replace(webhook_poll_interval=1, webhook_timeout=2)
+def settings(data_dir: Path, database_url: str) -> Settings:
+    """An initialised database without demo data (quick to prepare)."""
+    init_data_dir(data_dir, database_url, demo=False)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        webhook_poll_interval=1,
+        webhook_timeout=2,
+    )
 
 
 @pytest.fixture

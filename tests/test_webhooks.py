@@ -324,18 +324,19 @@ def test_a_slow_receiver_never_slows_a_session_nor_another_receiver(
     with receiver() as slow:
 
         def crawl(post: Post) -> int:
-            time.sleep(0.5)
+            time.sleep(1.0)
             return 200
 
         slow.answer = crawl
         add_recipient(live.runtime, slow.url, name="slow")
         add_recipient(live.runtime, hook.url)
 
+        # Posting in the session's path would take a second per event.
         started = time.monotonic()
         lsid = drive(live.runtime, full_session)
         took = time.monotonic() - started
-        assert took < 2.0, f"the session took {took:.2f}s"
-
         expected = expected_events(live.runtime, lsid)
-        hook.wait_for(lambda posts: len(posts) == len(expected), timeout=3)
+        assert took < len(expected) / 2, f"the session took {took:.2f}s"
+
+        hook.wait_for(lambda posts: len(posts) == len(expected), timeout=5)
         assert len(slow.accepted()) < len(expected)
