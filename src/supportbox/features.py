@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from supportbox.broker.memory import MemoryBroker
+from supportbox.api import oauth
+from supportbox.api.command import endpoint as command_api
+from supportbox.auth.ratelimit import Limiter
+from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
+from supportbox.core.sweeper import Sweeper
 from supportbox.runtime import Runtime
 from supportbox.web import health
 from supportbox.webhooks import worker as webhooks
@@ -18,12 +22,17 @@ from supportbox.webhooks import worker as webhooks
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *oauth.routes,
+        *command_api.routes,
     ]
 
 
 def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
-    broker = MemoryBroker()
+    broker = make_broker(runtime.settings.broker_url)
     runtime.services["broker"] = broker
-    runtime.services["hub"] = Hub(runtime, broker)
+    hub = Hub(runtime, broker)
+    runtime.services["hub"] = hub
+    runtime.services["sweeper"] = Sweeper(runtime, hub)
+    runtime.services["ratelimit"] = Limiter()
     webhooks.install(runtime)
