@@ -17,6 +17,7 @@ from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
 from supportbox.web import health, public
+from supportbox.webhooks import worker as webhooks
 
 
 def routes() -> list[BaseRoute]:
@@ -41,3 +42,4 @@ def install(runtime: Runtime) -> None:
     runtime.services["key_guesses"] = Limiter(
         runtime.settings.key_guess_limit, window=600.0
     )
+    webhooks.install(runtime)

@@ -146,6 +146,20 @@ SETTINGS: tuple[Setting, ...] = (
         "site within 10 minutes before it must wait",
         _positive,
     ),
+    Setting(
+        "webhook_timeout",
+        "10",
+        "seconds one outbound event post may take, connecting included, "
+        "before it counts as failed and is retried",
+        _positive,
+    ),
+    Setting(
+        "webhook_poll_interval",
+        "5",
+        "seconds between looks for outbound events queued by other nodes "
+        "or replayed from the command line",
+        _positive,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -170,6 +184,8 @@ class Settings:
     max_transfer_size: int = 2 * 1024**3
     broker_url: str = ""
     key_guess_limit: int = 10
+    webhook_timeout: int = 10
+    webhook_poll_interval: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

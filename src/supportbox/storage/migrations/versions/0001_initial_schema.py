@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 14:35:20.874837
+Create Date: 2026-12-03 15:29:45.971712
 """
 
 from collections.abc import Sequence
@@ -160,6 +160,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("username"),
     )
     op.create_table(
+        "webhook_recipient",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("secret", sa.Text(), nullable=False),
+        sa.Column("send_custom_fields", sa.Boolean(), nullable=False),
+        sa.Column("retry_interval", sa.Float(), nullable=False),
+        sa.Column("retry_duration", sa.Float(), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+    op.create_table(
         "api_token",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
@@ -213,6 +228,36 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("team_id", "user_id"),
     )
+    op.create_table(
+        "webhook_delivery",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("recipient_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.String(length=32), nullable=False),
+        sa.Column("event", sa.String(length=64), nullable=False),
+        sa.Column("lsid", sa.String(length=32), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("first_attempt_at", sa.Float(), nullable=True),
+        sa.Column("next_attempt_at", sa.Float(), nullable=False),
+        sa.Column("lease_owner", sa.String(length=100), nullable=True),
+        sa.Column("lease_until", sa.Float(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("finished_at", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["recipient_id"], ["webhook_recipient.id"], ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("recipient_id", "event_id"),
+    )
+    with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_delivery_queue", ["recipient_id", "status", "id"], unique=False
+        )
+
     op.create_table(
         "support_session",
         sa.Column(
@@ -417,6 +462,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_support_session_end_time"))
 
     op.drop_table("support_session")
+    with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_delivery_queue")
+
+    op.drop_table("webhook_delivery")
     op.drop_table("team_member")
     op.drop_table("rep_presence")
     op.drop_table("issue")
@@ -424,6 +473,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_token_account_id"))
 
     op.drop_table("api_token")
+    op.drop_table("webhook_recipient")
     op.drop_table("user")
     op.drop_table("team")
     op.drop_table("survey_question")
