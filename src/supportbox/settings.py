@@ -132,6 +132,12 @@ SETTINGS: tuple[Setting, ...] = (
         "where live traffic between nodes goes: empty for in-process, or "
         "redis://HOST:PORT/DB to share it between nodes",
     ),
+    Setting(
+        "report_link_ttl",
+        str(30 * 86400),
+        "seconds the signed transcript and recording links in reports stay valid",
+        _positive,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -154,6 +160,7 @@ class Settings:
     resume_grace: int = 60
     max_transfer_size: int = 2 * 1024**3
     broker_url: str = ""
+    report_link_ttl: int = 30 * 86400
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
