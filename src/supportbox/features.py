@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.api import oauth
+from supportbox.auth.ratelimit import Limiter
+from supportbox.broker import make_broker
+from supportbox.core.hub import Hub
 from supportbox.runtime import Runtime
 from supportbox.web import health
 
@@ -15,8 +19,13 @@ from supportbox.web import health
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *oauth.routes,
     ]
 
 
 def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
+    broker = make_broker(runtime.settings.broker_url)
+    runtime.services["broker"] = broker
+    runtime.services["hub"] = Hub(runtime, broker)
+    runtime.services["ratelimit"] = Limiter()

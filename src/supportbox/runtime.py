@@ -51,6 +51,14 @@ class Runtime:
         """A new database session; use it as a context manager."""
         return self.sessions()
 
+    def write_db(self) -> Session:
+        """A session for read-modify-write work: it locks before it reads.
+
+        On SQLite its transactions begin IMMEDIATE; on PostgreSQL lock rows
+        with ``SELECT ... FOR UPDATE``.
+        """
+        return self.sessions(bind=db.writer(self.engine))
+
 
 def open_runtime(settings: Settings, *, check: bool = True) -> Runtime:
     """Connect to the database; with ``check``, refuse one that is not current."""

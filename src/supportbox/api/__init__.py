@@ -1,1 +1,1 @@
-"""The integration APIs: command, reporting (spec sections 4 and 5)."""
+"""The integration APIs: OAuth2 tokens, authentication, the Command API, the Reporting API."""

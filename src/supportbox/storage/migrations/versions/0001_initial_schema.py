@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 14:16:18.746095
+Create Date: 2026-12-03 14:27:54.429897
 """
 
 from collections.abc import Sequence
@@ -178,6 +178,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("code_name"),
     )
     op.create_table(
+        "rep_presence",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("logged_in_since", sa.Float(), nullable=False),
+        sa.Column("last_seen", sa.Float(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("connections", sa.Integer(), nullable=False),
+        sa.Column("hostname", sa.String(length=255), nullable=False),
+        sa.Column("os", sa.String(length=255), nullable=False),
+        sa.Column("public_ip", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
+    op.create_table(
         "team_member",
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -199,6 +212,9 @@ def upgrade() -> None:
         sa.Column("end_time", sa.Float(), nullable=True),
         sa.Column("queue_kind", sa.String(length=10), nullable=False),
         sa.Column("queue_ref", sa.Integer(), nullable=True),
+        sa.Column("queue_name", sa.String(length=200), nullable=False),
+        sa.Column("owner_gs", sa.Integer(), nullable=True),
+        sa.Column("last_seq", sa.Integer(), nullable=False),
         sa.Column("issue_id", sa.Integer(), nullable=True),
         sa.Column("external_key", sa.Text(), nullable=False),
         sa.Column("custom", sa.JSON(), nullable=False),
@@ -226,6 +242,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_support_session_start_time"), ["start_time"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_support_session_status"), ["status"], unique=False
+        )
 
     op.create_table(
         "participant",
@@ -249,6 +268,10 @@ def upgrade() -> None:
         sa.Column("is_primary", sa.Boolean(), nullable=False),
         sa.Column("session_owner", sa.Boolean(), nullable=False),
         sa.Column("invited", sa.Boolean(), nullable=False),
+        sa.Column("present", sa.Boolean(), nullable=False),
+        sa.Column("connected", sa.Boolean(), nullable=False),
+        sa.Column("teams", sa.JSON(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=True),
         sa.Column("joined_at", sa.Float(), nullable=False),
         sa.Column("left_at", sa.Float(), nullable=True),
         sa.Column("seconds_involved", sa.Integer(), nullable=False),
@@ -365,11 +388,13 @@ def downgrade() -> None:
     op.drop_table("recording")
     op.drop_table("participant")
     with op.batch_alter_table("support_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_session_status"))
         batch_op.drop_index(batch_op.f("ix_support_session_start_time"))
         batch_op.drop_index(batch_op.f("ix_support_session_end_time"))
 
     op.drop_table("support_session")
     op.drop_table("team_member")
+    op.drop_table("rep_presence")
     op.drop_table("issue")
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_token_account_id"))
