@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
-import redis
 
+from serverkit import REDIS_URL, needs_redis
 from supportbox.broker import make_broker
 from supportbox.broker.memory import BACKLOG, MemoryBroker
 from supportbox.broker.redis import RedisBroker
 from supportbox.errors import ConfigError
-
-REDIS_URL = os.environ.get("SUPPORTBOX_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def redis_answers() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
-needs_redis = pytest.mark.skipif(
-    not redis_answers(), reason=f"SKIPPED: Redis does not answer at {REDIS_URL}"
-)
 
 
 def test_memory_broker_delivers_in_order_to_every_subscriber() -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from supportbox.api import oauth
+from supportbox.api.reporting import routes as reporting
 from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
+from supportbox.core.sweeper import Sweeper
 from supportbox.runtime import Runtime
 from supportbox.web import health
 
@@ -20,6 +22,7 @@ def routes() -> list[BaseRoute]:
     return [
         *health.routes,
         *oauth.routes,
+        *reporting.routes,
     ]
 
 
@@ -27,5 +30,7 @@ def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
     broker = make_broker(runtime.settings.broker_url)
     runtime.services["broker"] = broker
-    runtime.services["hub"] = Hub(runtime, broker)
+    hub = Hub(runtime, broker)
+    runtime.services["hub"] = hub
+    runtime.services["sweeper"] = Sweeper(runtime, hub)
     runtime.services["ratelimit"] = Limiter()
