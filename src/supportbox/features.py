@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 
 from supportbox.api import oauth
 from supportbox.api.reporting import routes as reporting
+from supportbox.api.reporting.links import LinkKeys
 from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
@@ -34,3 +35,4 @@ def install(runtime: Runtime) -> None:
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
     runtime.services["ratelimit"] = Limiter()
+    runtime.services["report_links"] = LinkKeys(runtime.sessions)

@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import anyio
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from supportbox.errors import PermissionDenied
 from supportbox.storage.install import meta_value
@@ -41,6 +42,31 @@ def server_key(db: Session) -> bytes:
         value = meta_value(db, KEY_NAME)
         assert value is not None
     return bytes.fromhex(value)
+
+
+class LinkKeys:
+    """The signing key of one server process, read (or made) at start-up.
+
+    Registered as ``runtime.services["report_links"]`` so that no report
+    request ever has to write to the database.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._key: bytes | None = None
+
+    def _load(self) -> bytes:
+        with self._sessions() as db, db.begin():
+            return server_key(db)
+
+    async def start(self) -> None:
+        self._key = await anyio.to_thread.run_sync(self._load)
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = self._load()
+        return self._key
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+
 from supportbox.api.auth import authenticate
 from supportbox.api.params import Params, gather
-
 from supportbox.api.reporting import links, recordings, transcripts
 from supportbox.api.reporting.context import FileBody, Output, ReportContext, Stream
 from supportbox.api.reporting.registry import REPORTS, Report
@@ -36,6 +36,11 @@ def _error(message: str, namespace: str) -> Response:
     return Response(body, media_type=writer.CONTENT_TYPE, headers=XML_HEADERS)
 
 
+def link_keys(runtime: Runtime) -> links.LinkKeys:
+    keys: links.LinkKeys = runtime.services["report_links"]
+    return keys
+
+
 def _open_db(runtime: Runtime) -> Session:
     db = runtime.db()
     if runtime.engine.dialect.name == "postgresql":
@@ -47,8 +52,7 @@ def _open_db(runtime: Runtime) -> Session:
 def _start(runtime: Runtime, report: Report, params: Params) -> tuple[Output, Session]:
     """Check the parameters and prepare the body; the caller closes the db."""
     now = time.time()
-    with runtime.db() as keys, keys.begin():
-        key = links.server_key(keys)
+    key = link_keys(runtime).key
     settings = runtime.settings
     maker = links.LinkMaker(key, settings.base_url, settings.report_link_ttl, now)
     db = _open_db(runtime)
@@ -114,8 +118,8 @@ async def reporting_schema(request: Request) -> Response:
 
 
 def _download(runtime: Runtime, params: Params) -> Response:
+    grant = links.verify(link_keys(runtime).key, params.get("lsid", ""))
     with runtime.db() as db, db.begin():
-        grant = links.verify(links.server_key(db), params.get("lsid", ""))
         if params.get("dl_action", "") != grant.medium:
             raise PermissionDenied("the download link is not valid")
         view = params.get("view", "") == "1"

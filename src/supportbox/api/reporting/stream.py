@@ -48,6 +48,7 @@ async def drive(
 ) -> AsyncIterator[bytes]:
     """The chunks of a report as bytes; closes ``db`` however it ends."""
     sent = 0
+    finished = False
     try:
         while True:
             try:
@@ -56,13 +57,17 @@ async def drive(
                 # Too late for an <error> document: the head is sent. The
                 # client sees a truncated document; the log has the cause.
                 log.exception("report %s failed after %d chunks", name, sent)
+                finished = True
                 return
             if chunk is _END:
+                finished = True
                 return
             assert isinstance(chunk, str | bytes)
             sent += 1
             yield chunk.encode() if isinstance(chunk, str) else chunk
     finally:
+        if not finished:
+            log.info("report %s stopped: the client went away", name)
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_close, chunks, db)
 
@@ -85,7 +90,7 @@ class ReportResponse(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         except (ClientDisconnect, OSError):
-            log.info("report %s stopped: the client went away", self.name)
+            pass  # drive() has logged it and released the database
         finally:
             aclose = getattr(self._body, "aclose", None)
             if aclose is not None:
