@@ -6,9 +6,10 @@ Stored shapes are those of docs/architecture.md, "Event data in storage".
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
-from supportbox.xml.writer import E, xml_safe
+from supportbox.xml.writer import E, escape_attr, escape_text, render, xml_safe
 
 
 def actor(tag: str, stored: dict[str, Any], with_gsnumber: bool = True) -> E:
@@ -76,3 +77,65 @@ def event(row: Any, with_gsnumber: bool = True) -> E:
     if row.system_information:
         children.append(system_information(row.system_information))
     return element
+
+
+class EventWriter:
+    """Writes ``<event>`` lines fast, for reports of many sessions.
+
+    Event JSON columns arrive as stored text (see query.py). Actors and
+    data lists repeat across a session's events, so each distinct stored
+    text is decoded and rendered once and its XML kept in a bounded cache.
+    """
+
+    LIMIT = 20_000
+
+    def __init__(self, depth: int) -> None:
+        self.pad = "\t" * depth
+        self.inner = "\t" * (depth + 1)
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def _cached(self, tag: str, raw: str) -> str:
+        key = (tag, raw)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) > self.LIMIT:
+                self._cache.clear()
+            value = json.loads(raw)
+            if tag == "data":
+                element = data(value)
+            elif tag == "system_information":
+                element = system_information(value)
+            else:
+                element = actor(tag, value)
+            found = render(element, len(self.inner))
+            self._cache[key] = found
+        return found
+
+    def event(self, row: Any) -> str:
+        """``row`` is a tuple of the events query of query.py, in its order."""
+        (_sid, _id, _seq, at, kind, by, to, text, filename, size, pairs, info) = row
+        head = (
+            f'{self.pad}<event timestamp="{int(at)}" event_type="{escape_attr(kind)}">'
+        )
+        parts = []
+        if by and by != "null":
+            parts.append(self._cached("performed_by", by))
+        if to and to != "null":
+            parts.append(self._cached("destination", to))
+        if text is not None:
+            if xml_safe(text):
+                parts.append(f"{self.inner}<body>{escape_text(text)}</body>\n")
+            else:
+                parts.append(render(body(text), len(self.inner)))
+        if filename is not None:
+            name = escape_text(filename)
+            parts.append(f"{self.inner}<filename>{name}</filename>\n")
+        if size is not None:
+            parts.append(f"{self.inner}<filesize>{int(size)}</filesize>\n")
+        if pairs and pairs != "[]":
+            parts.append(self._cached("data", pairs))
+        if info and info != "null":
+            parts.append(self._cached("system_information", info))
+        if not parts:
+            return f"{head}</event>\n"
+        return f"{head}\n{''.join(parts)}{self.pad}</event>\n"

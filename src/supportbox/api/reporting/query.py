@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, select, true
+from sqlalchemy import ColumnElement, Row, Select, Text, and_, cast, select, true
 from sqlalchemy.orm import Session
 
 from supportbox.api.reporting.window import Window
@@ -84,18 +84,25 @@ def _grouped(
     db: Session, query: Select[Any], ids: Sequence[int]
 ) -> dict[int, list[Row[Any]]]:
     groups: dict[int, list[Row[Any]]] = defaultdict(list)
-    for row in db.execute(query.where(query.selected_columns[0].in_(ids))):
+    for row in db.execute(query.where(query.selected_columns[0].in_(ids))).all():
         groups[row[0]].append(row)
     return groups
 
+
+#: JSON columns of events come as their stored text: the session report
+#: decodes each distinct value once (actors repeat in every event).
+_RAW_JSON = ("performed_by", "destination", "data", "system_information")
+_EVENT_COLUMNS = [
+    cast(c, Text).label(c.name) if c.name in _RAW_JSON else c
+    for c in EV
+    if c.name != "session_id"
+]
 
 _RELATED_QUERIES: dict[str, Select[Any]] = {
     "participants": select(
         P.session_id, *[c for c in P if c.name != "session_id"]
     ).order_by(P.session_id, P.gsnumber),
-    "events": select(
-        EV.session_id, *[c for c in EV if c.name != "session_id"]
-    ).order_by(EV.session_id, EV.seq),
+    "events": select(EV.session_id, *_EVENT_COLUMNS).order_by(EV.session_id, EV.seq),
     "surveys": select(
         SR.session_id, *[c for c in SR if c.name != "session_id"]
     ).order_by(SR.session_id, SR.submitted_at, SR.id),

@@ -9,7 +9,7 @@ from supportbox.api.reporting import events, query, surveys
 from supportbox.api.reporting.context import ReportContext, Stream
 from supportbox.api.reporting.format import bit, hms, time_element, unix
 from supportbox.api.reporting.query import SessionBundle
-from supportbox.xml.writer import E, close_root, open_root, render
+from supportbox.xml.writer import E, close_root, escape_text, open_root, render
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -37,7 +37,7 @@ def _session_list(ctx: ReportContext, chosen: query.Selection) -> Iterator[str]:
     renderer = SessionRenderer(ctx)
     yield open_root("session_list", ctx.namespace, **{"xmlns:xsi": XSI})
     for batch in query.batches(ctx.db, chosen):
-        yield "".join(render(renderer.session(bundle)) for bundle in batch)
+        yield "".join(renderer.session(bundle) for bundle in batch)
     yield close_root("session_list")
 
 
@@ -49,31 +49,46 @@ class SessionRenderer:
         self.sites = ctx.site_names()
         self.fields = ctx.custom_fields()
         self.issues = surveys.QuestionBook(ctx.db)
+        self.events = events.EventWriter(3)
 
-    def session(self, bundle: SessionBundle) -> E:
+    def session(self, bundle: SessionBundle) -> str:
+        """One ``<session>`` element as text, children in spec 5.3 order."""
         row = bundle.session
         ended = row.end_time is not None
-        element = E("session", None, {"lsid": row.lsid})
-        element.add("session_type", row.session_type)
-        element.add("lseq", row.id)
-        element.children.append(time_element("start_time", row.start_time))
-        element.children.append(time_element("end_time", row.end_time))
         finish = row.end_time if ended else self.ctx.now
-        element.add("duration", hms(unix(finish) - unix(row.start_time)))
         site_id = row.public_site_id or 0
-        element.add("public_site", self.sites.get(site_id, ""), id=site_id)
-        element.add("external_key", row.external_key or "")
-        element.children.append(self._custom(row.custom or {}))
+        site = escape_text(self.sites.get(site_id, ""))
+        head = [
+            f'\t<session lsid="{row.lsid}">\n',
+            f"\t\t<session_type>{escape_text(row.session_type)}</session_type>\n",
+            f"\t\t<lseq>{row.id}</lseq>\n",
+            render(time_element("start_time", row.start_time), 2),
+            render(time_element("end_time", row.end_time), 2),
+            f"\t\t<duration>{hms(unix(finish) - unix(row.start_time))}</duration>\n",
+            f'\t\t<public_site id="{site_id}">{site}</public_site>\n',
+            f"\t\t<external_key>{escape_text(row.external_key or '')}</external_key>\n",
+        ]
+        tail = E("tail")
+        tail.children.append(self._custom(row.custom or {}))
         if ended:
-            self._links(element, row.lsid, bundle.recordings)
-        element.add("file_transfer_count", row.file_transfer_count)
-        element.add("file_move_count", row.file_move_count)
-        element.add("file_delete_count", row.file_delete_count)
-        self._people(element, bundle.participants, finish)
-        details = element.add("session_details")
-        details.children.extend(events.event(e) for e in bundle.events)
-        self._surveys(element, bundle)
-        return element
+            self._links(tail, row.lsid, bundle.recordings)
+        tail.add("file_transfer_count", row.file_transfer_count)
+        tail.add("file_move_count", row.file_move_count)
+        tail.add("file_delete_count", row.file_delete_count)
+        self._people(tail, bundle.participants, finish)
+        head.extend(render(child, 2) for child in tail.children)
+
+        if bundle.events:
+            head.append("\t\t<session_details>\n")
+            head.extend(self.events.event(e) for e in bundle.events)
+            head.append("\t\t</session_details>\n")
+        else:
+            head.append("\t\t<session_details></session_details>\n")
+        surveys = E("surveys")
+        self._surveys(surveys, bundle)
+        head.extend(render(child, 2) for child in surveys.children)
+        head.append("\t</session>\n")
+        return "".join(head)
 
     def _custom(self, values: dict[str, Any]) -> E:
         element = E("custom_attributes")
