@@ -355,9 +355,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         for backend in backends:
             result = bench(backend, args.sessions, Path(work))
+            rate = result["sessions_per_second"]
             print(
                 f"[{backend}] SupportSession: {result['sessions']} sessions in "
-                f"{result['report_seconds']:.1f}s = {result['sessions_per_second']:.0f} "
+                f"{result['report_seconds']:.1f}s = {rate:.0f} "
                 f"sessions/s ({result['megabytes']:.0f} MB of XML); server RSS "
                 f"{result['idle_rss_mb']:.0f} MB idle, {result['peak_rss_mb']:.0f} MB "
                 f"peak; plain SQLAlchemy read {result['plain_read_seconds']:.1f}s "
