@@ -28,7 +28,7 @@ def run(
 ) -> str | bytes | FileBody:
     """The whole output of report ``name``; raises what the report raises."""
     now = time.time() if now is None else now
-    with runtime.db() as db, db.begin():
+    with runtime.write_db() as db, db.begin():
         key = links.server_key(db)
     maker = links.LinkMaker(key, runtime.settings.base_url, 3600, now)
     with runtime.db() as db:

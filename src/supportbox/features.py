@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from supportbox.api import oauth
+from supportbox.api.command import endpoint as command_api
 from supportbox.api.reporting import routes as reporting
 from supportbox.api.reporting.links import LinkKeys
 from supportbox.auth.ratelimit import Limiter
@@ -23,6 +24,7 @@ def routes() -> list[BaseRoute]:
     return [
         *health.routes,
         *oauth.routes,
+        *command_api.routes,
         *reporting.routes,
     ]
 
@@ -35,4 +37,4 @@ def install(runtime: Runtime) -> None:
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
     runtime.services["ratelimit"] = Limiter()
-    runtime.services["report_links"] = LinkKeys(runtime.sessions)
+    runtime.services["report_links"] = LinkKeys(runtime.write_db)

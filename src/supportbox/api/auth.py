@@ -96,7 +96,8 @@ def user_principal(user: User, client_ip: str = "") -> Principal:
     )
 
 
-def xml_response(body: str, status: int = 200, **headers: str) -> Response:
+def xml_response(body: str, status: int = 200, /, **headers: str) -> Response:
+    """An XML document with the appliance's Content-Type."""
     return Response(
         body, status_code=status, media_type=writer.CONTENT_TYPE, headers=headers
     )

@@ -15,12 +15,13 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import anyio
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from supportbox.errors import PermissionDenied
 from supportbox.storage.install import meta_value
@@ -31,14 +32,18 @@ MEDIA = ("chat", "shell", "screen", "show_my_screen")
 
 
 def server_key(db: Session) -> bytes:
-    """The link-signing key, created on first use (safe between nodes)."""
+    """The link-signing key, created on first use (safe between nodes).
+
+    Call it in a write session (``runtime.write_db()``): on SQLite that
+    transaction holds the write lock from its first read.
+    """
     value = meta_value(db, KEY_NAME)
     if value is None:
         try:
             with db.begin_nested():
                 db.add(Meta(key=KEY_NAME, value=secrets.token_hex(32)))
         except IntegrityError:
-            pass  # another node created it first; read theirs
+            pass  # another node created it first (PostgreSQL); read theirs
         value = meta_value(db, KEY_NAME)
         assert value is not None
     return bytes.fromhex(value)
@@ -51,12 +56,12 @@ class LinkKeys:
     request ever has to write to the database.
     """
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    def __init__(self, open_db: Callable[[], Session]) -> None:
+        self._open_db = open_db
         self._key: bytes | None = None
 
     def _load(self) -> bytes:
-        with self._sessions() as db, db.begin():
+        with self._open_db() as db, db.begin():
             return server_key(db)
 
     async def start(self) -> None:
