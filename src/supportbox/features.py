@@ -10,6 +10,8 @@ from starlette.routing import BaseRoute
 
 from supportbox.api import oauth
 from supportbox.api.command import endpoint as command_api
+from supportbox.api.reporting import routes as reporting
+from supportbox.api.reporting.links import LinkKeys
 from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
@@ -27,6 +29,7 @@ def routes() -> list[BaseRoute]:
         *oauth.routes,
         *command_api.routes,
         *public.routes,
+        *reporting.routes,
     ]
 
 
@@ -43,3 +46,4 @@ def install(runtime: Runtime) -> None:
         runtime.settings.key_guess_limit, window=600.0
     )
     webhooks.install(runtime)
+    runtime.services["report_links"] = LinkKeys(runtime.write_db)

@@ -160,6 +160,12 @@ SETTINGS: tuple[Setting, ...] = (
         "or replayed from the command line",
         _positive,
     ),
+    Setting(
+        "report_link_ttl",
+        str(30 * 86400),
+        "seconds the signed transcript and recording links in reports stay valid",
+        _positive,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -186,6 +192,7 @@ class Settings:
     key_guess_limit: int = 10
     webhook_timeout: int = 10
     webhook_poll_interval: int = 5
+    report_link_ttl: int = 30 * 86400
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 15:29:45.971712
+Create Date: 2026-12-03 15:29:54.656437
 """
 
 from collections.abc import Sequence
