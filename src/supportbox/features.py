@@ -12,12 +12,13 @@ from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
 from supportbox.runtime import Runtime
-from supportbox.web import health
+from supportbox.web import health, recordings
 
 
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *recordings.routes,
     ]
 
 
