@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
+from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
 from supportbox.web import health, recordings
 
@@ -18,6 +19,7 @@ from supportbox.web import health, recordings
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *live.routes(),
         *recordings.routes,
     ]
 
@@ -29,3 +31,4 @@ def install(runtime: Runtime) -> None:
     hub = Hub(runtime, broker)
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
+    live.install(runtime)
