@@ -13,6 +13,7 @@ from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
+from supportbox.streams.relay import Relay
 from supportbox.web import health, recordings
 
 
@@ -32,3 +33,4 @@ def install(runtime: Runtime) -> None:
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
     live.install(runtime)
+    runtime.services["streams"] = Relay(runtime)
