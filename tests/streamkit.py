@@ -58,6 +58,19 @@ class Side:
 
         return await asyncio.wait_for(find(), timeout)
 
+    async def expect_any(
+        self, *kinds: str, timeout: float = 10, **match: Any
+    ) -> dict[str, Any]:
+        async def find() -> dict[str, Any]:
+            while True:
+                frame = await self.json.get()
+                if frame["type"] in kinds and all(
+                    frame.get(k) == v for k, v in match.items()
+                ):
+                    return frame
+
+        return await asyncio.wait_for(find(), timeout)
+
     async def event(self, event_type: str, timeout: float = 10) -> dict[str, Any]:
         async def find() -> dict[str, Any]:
             while True:
