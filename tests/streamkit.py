@@ -87,15 +87,20 @@ class Side:
     async def output_until(
         self, channel: int, needle: bytes, timeout: float = 10
     ) -> bytes:
-        seen = b""
+        """Output of ``channel`` up to ``needle`` (only its last MiB is kept)."""
+        seen = bytearray()
 
         async def collect() -> bytes:
-            nonlocal seen
-            while needle not in seen:
+            while True:
                 number, _chunk, data = frames.decode(await self.data.get())
-                if number == channel:
-                    seen += data
-            return seen
+                if number != channel:
+                    continue
+                tail = len(seen)
+                seen.extend(data)
+                if needle in seen[max(0, tail - len(needle)) :]:
+                    return bytes(seen[-1024 * 1024 :])
+                if len(seen) > 2 * 1024 * 1024:
+                    del seen[: -1024 * 1024]
 
         return await asyncio.wait_for(collect(), timeout)
 
@@ -114,7 +119,7 @@ async def customer(
     files_dir: Path | None = None,
     max_size: int | None = None,
 ) -> Side:
-    side = Side(await connect(server.ws_url + "/live", max_size=None))
+    side = Side(await connect(server.ws_url + "/live", max_size=None, compression=None))
     side.agent = CustomerAgent(
         lambda frame: side.send_frame(frame),
         side.ws.send,
@@ -131,7 +136,7 @@ async def customer(
 
 
 async def representative(server: LiveServer, username: str = "alice") -> Side:
-    side = Side(await connect(server.ws_url + "/live", max_size=None))
+    side = Side(await connect(server.ws_url + "/live", max_size=None, compression=None))
     await side.send(
         "hello",
         v=1,
