@@ -7,16 +7,25 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
+ASSETS := node_modules/.installed
 
-.PHONY: install system-deps run test test-sqlite test-postgres check format clean
+.PHONY: install assets system-deps run test test-sqlite test-postgres check format clean
 
-install: $(STAMP)
+install: $(STAMP) assets
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Browser assets (asciinema-player) come from the npm registry, pinned by
+# package-lock.json; the server serves them from node_modules.
+assets: $(ASSETS)
+
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
 
 run: install
 	$(BIN)/supportbox init --demo --data-dir $(DATA_DIR)
@@ -48,4 +57,4 @@ format: install
 	$(BIN)/ruff check --fix src tests bench tools
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -18,7 +18,8 @@ from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
-from supportbox.web import health, public
+from supportbox.streams.relay import Relay
+from supportbox.web import health, public, recordings
 from supportbox.webhooks import worker as webhooks
 
 
@@ -30,6 +31,7 @@ def routes() -> list[BaseRoute]:
         *command_api.routes,
         *public.routes,
         *reporting.routes,
+        *recordings.routes,
     ]
 
 
@@ -47,3 +49,4 @@ def install(runtime: Runtime) -> None:
     )
     webhooks.install(runtime)
     runtime.services["report_links"] = LinkKeys(runtime.write_db)
+    runtime.services["streams"] = Relay(runtime)

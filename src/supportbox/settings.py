@@ -134,6 +134,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive,
     ),
     Setting(
+        "recording_link_lifetime",
+        str(7 * 24 * 3600),
+        "seconds a signed view or download link of a recording stays valid",
+        _positive,
+    ),
+    Setting(
         "broker_url",
         "",
         "where live traffic between nodes goes: empty for in-process, or "
@@ -188,6 +194,7 @@ class Settings:
     resume_grace: int = 60
     live_idle_timeout: int = 60
     max_transfer_size: int = 2 * 1024**3
+    recording_link_lifetime: int = 7 * 24 * 3600
     broker_url: str = ""
     key_guess_limit: int = 10
     webhook_timeout: int = 10

@@ -87,6 +87,16 @@ class Connection:
                 # The receive loop notices the close and cleans up.
                 self.closing = True
 
+    async def send_bytes(self, frame: bytes) -> None:
+        """Send one binary frame (shell and file data); as :meth:`send`."""
+        if self.closing:
+            return
+        async with self._send_lock:
+            try:
+                await self.websocket.send_bytes(frame)
+            except Exception:
+                self.closing = True
+
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)

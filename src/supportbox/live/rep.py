@@ -16,6 +16,7 @@ from supportbox.live.connection import Connection, Handler
 from supportbox.live.limiter import Limiter
 from supportbox.live.protocol import Message, ProtocolError
 from supportbox.logs import audit_log, session_log
+from supportbox.streams.handlers import REP_HANDLERS
 
 
 async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, Any]:
@@ -62,6 +63,7 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
         {
             "type": "welcome",
             "v": protocol.VERSION,
+            "minor": protocol.MINOR,
             "role": protocol.REPRESENTATIVE,
             "user": {"id": user_id, "username": msg.get("username", ""), "name": name},
             "sessions": sorted(held),
@@ -285,4 +287,5 @@ HANDLERS: dict[str, Handler] = {
     "leave": leave,
     "end": end,
     "survey": survey,
+    **REP_HANDLERS,
 }

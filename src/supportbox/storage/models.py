@@ -437,3 +437,22 @@ class WebhookDelivery(Base):
         UniqueConstraint("recipient_id", "event_id"),
         Index("ix_webhook_delivery_queue", "recipient_id", "status", "id"),
     )
+
+
+# --- recordings: who viewed or downloaded them (issue 6) ---
+
+
+class RecordingAccess(Base):
+    """One view or download of a recording, for the audit trail."""
+
+    __tablename__ = "recording_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recording.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[float] = mapped_column(Float, index=True)
+    action: Mapped[str] = mapped_column(String(20))  # view, play, download
+    actor: Mapped[str] = mapped_column(String(200))
+    client_ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(Text, default="")
