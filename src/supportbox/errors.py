@@ -13,7 +13,8 @@
     ├── AuthError                         credentials are missing or wrong
     │   └── RateLimited                   too many failures, locked for a while
     ├── PermissionDenied                  authenticated, but not allowed
-    └── SessionStateError                 the session cannot do that now
+    ├── SessionStateError                 the session cannot do that now
+    └── ArchiveError (ValueError)         a backup archive cannot be restored
 
 Messages are lower-case, carry no trailing period and state the condition.
 The HTTP layers turn these into ``<error>`` documents or readable pages;
@@ -71,3 +72,8 @@ class PermissionDenied(SupportboxError):
 
 class SessionStateError(SupportboxError):
     """The session is not in a state that allows the operation."""
+
+
+class ArchiveError(SupportboxError, ValueError):
+    """A backup archive is corrupt, truncated, encrypted with another
+    password, or newer than this supportbox."""
