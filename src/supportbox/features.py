@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.broker import make_broker
+from supportbox.core.hub import Hub
+from supportbox.core.sweeper import Sweeper
 from supportbox.runtime import Runtime
 from supportbox.web import health
 
@@ -20,3 +23,8 @@ def routes() -> list[BaseRoute]:
 
 def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
+    broker = make_broker(runtime.settings.broker_url)
+    runtime.services["broker"] = broker
+    hub = Hub(runtime, broker)
+    runtime.services["hub"] = hub
+    runtime.services["sweeper"] = Sweeper(runtime, hub)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     appliance_id: str
     started_at: float = field(default_factory=time.time)
+    node_id: str = field(default_factory=lambda: secrets.token_hex(8))
     services: dict[str, Any] = field(default_factory=dict)
     observers: list[SessionObserver] = field(default_factory=list)
 
@@ -50,6 +52,14 @@ class Runtime:
     def db(self) -> Session:
         """A new database session; use it as a context manager."""
         return self.sessions()
+
+    def write_db(self) -> Session:
+        """A session for read-modify-write work: it locks before it reads.
+
+        On SQLite its transactions begin IMMEDIATE; on PostgreSQL lock rows
+        with ``SELECT ... FOR UPDATE``.
+        """
+        return self.sessions(bind=db.writer(self.engine))
 
 
 def open_runtime(settings: Settings, *, check: bool = True) -> Runtime:

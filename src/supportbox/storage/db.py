@@ -20,13 +20,28 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL lets report readers run beside the live session writers.
+    # WAL lets report readers run beside the live session writers. The
+    # driver's own transaction handling is turned off so that _sqlite_begin
+    # decides how each transaction begins.
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A writer that reads before it writes must hold the write lock from the
+    # start, or a concurrent commit makes its upgrade fail (SQLITE_BUSY).
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine as used by read-modify-write transactions."""
+    return engine.execution_options(sqlite_immediate=True)
 
 
 def make_engine(url: str) -> Engine:
@@ -40,6 +55,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

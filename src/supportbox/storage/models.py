@@ -212,7 +212,7 @@ class SupportSession(Base):
     )
     lsid: Mapped[str] = mapped_column(String(32), unique=True)
     session_type: Mapped[str] = mapped_column(String(20), default="support")
-    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    status: Mapped[str] = mapped_column(String(10), default="waiting", index=True)
     public_site_id: Mapped[int | None] = mapped_column(
         ForeignKey("public_site.id"), default=None
     )
@@ -220,6 +220,9 @@ class SupportSession(Base):
     end_time: Mapped[float | None] = mapped_column(Float, default=None, index=True)
     queue_kind: Mapped[str] = mapped_column(String(10), default="general")
     queue_ref: Mapped[int | None] = mapped_column(Integer, default=None)
+    queue_name: Mapped[str] = mapped_column(String(200), default="General Queue")
+    owner_gs: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"), default=None)
     external_key: Mapped[str] = mapped_column(Text, default="")
     custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -258,6 +261,12 @@ class Participant(Base):
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     session_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     invited: Mapped[bool] = mapped_column(Boolean, default=False)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    connected: Mapped[bool] = mapped_column(Boolean, default=True)
+    teams: Mapped[list[Any]] = mapped_column(default=list)
+    token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    node_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    disconnected_at: Mapped[float | None] = mapped_column(Float, default=None)
     joined_at: Mapped[float] = mapped_column(Float)
     left_at: Mapped[float | None] = mapped_column(Float, default=None)
     seconds_involved: Mapped[int] = mapped_column(Integer, default=0)
@@ -265,6 +274,35 @@ class Participant(Base):
     session: Mapped[SupportSession] = relationship(back_populates="participants")
 
     __table_args__ = (UniqueConstraint("session_id", "gsnumber"),)
+
+
+class Node(Base):
+    """A running server process; its heartbeat tells the others it is alive."""
+
+    __tablename__ = "node"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float, index=True)
+
+
+class RepPresence(Base):
+    """A representative who is logged in on some node, with their load."""
+
+    __tablename__ = "rep_presence"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    logged_in_since: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="available")
+    connections: Mapped[int] = mapped_column(Integer, default=1)
+    node_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    hostname: Mapped[str] = mapped_column(String(255), default="Unknown")
+    os: Mapped[str] = mapped_column(String(255), default="Unknown")
+    public_ip: Mapped[str] = mapped_column(String(64), default="Unknown")
 
 
 class SessionEvent(Base):

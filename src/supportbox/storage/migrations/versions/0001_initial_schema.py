@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 14:16:18.746095
+Create Date: 2026-12-03 14:35:20.874837
 """
 
 from collections.abc import Sequence
@@ -68,6 +68,19 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
+    op.create_table(
+        "node",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("hostname", sa.String(length=255), nullable=False),
+        sa.Column("started_at", sa.Float(), nullable=False),
+        sa.Column("last_seen", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("node", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_node_last_seen"), ["last_seen"], unique=False
+        )
+
     op.create_table(
         "public_site",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -178,6 +191,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("code_name"),
     )
     op.create_table(
+        "rep_presence",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("logged_in_since", sa.Float(), nullable=False),
+        sa.Column("last_seen", sa.Float(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("connections", sa.Integer(), nullable=False),
+        sa.Column("node_id", sa.String(length=64), nullable=True),
+        sa.Column("hostname", sa.String(length=255), nullable=False),
+        sa.Column("os", sa.String(length=255), nullable=False),
+        sa.Column("public_ip", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
+    op.create_table(
         "team_member",
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -199,6 +226,9 @@ def upgrade() -> None:
         sa.Column("end_time", sa.Float(), nullable=True),
         sa.Column("queue_kind", sa.String(length=10), nullable=False),
         sa.Column("queue_ref", sa.Integer(), nullable=True),
+        sa.Column("queue_name", sa.String(length=200), nullable=False),
+        sa.Column("owner_gs", sa.Integer(), nullable=True),
+        sa.Column("last_seq", sa.Integer(), nullable=False),
         sa.Column("issue_id", sa.Integer(), nullable=True),
         sa.Column("external_key", sa.Text(), nullable=False),
         sa.Column("custom", sa.JSON(), nullable=False),
@@ -226,6 +256,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_support_session_start_time"), ["start_time"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_support_session_status"), ["status"], unique=False
+        )
 
     op.create_table(
         "participant",
@@ -249,6 +282,12 @@ def upgrade() -> None:
         sa.Column("is_primary", sa.Boolean(), nullable=False),
         sa.Column("session_owner", sa.Boolean(), nullable=False),
         sa.Column("invited", sa.Boolean(), nullable=False),
+        sa.Column("present", sa.Boolean(), nullable=False),
+        sa.Column("connected", sa.Boolean(), nullable=False),
+        sa.Column("teams", sa.JSON(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=True),
+        sa.Column("node_id", sa.String(length=64), nullable=True),
+        sa.Column("disconnected_at", sa.Float(), nullable=True),
         sa.Column("joined_at", sa.Float(), nullable=False),
         sa.Column("left_at", sa.Float(), nullable=True),
         sa.Column("seconds_involved", sa.Integer(), nullable=False),
@@ -262,6 +301,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("session_id", "gsnumber"),
     )
+    with op.batch_alter_table("participant", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_participant_node_id"), ["node_id"], unique=False
+        )
+
     op.create_table(
         "recording",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -363,13 +407,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_recording_session_id"))
 
     op.drop_table("recording")
+    with op.batch_alter_table("participant", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_participant_node_id"))
+
     op.drop_table("participant")
     with op.batch_alter_table("support_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_session_status"))
         batch_op.drop_index(batch_op.f("ix_support_session_start_time"))
         batch_op.drop_index(batch_op.f("ix_support_session_end_time"))
 
     op.drop_table("support_session")
     op.drop_table("team_member")
+    op.drop_table("rep_presence")
     op.drop_table("issue")
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_token_account_id"))
@@ -384,6 +433,10 @@ def downgrade() -> None:
 
     op.drop_table("session_key")
     op.drop_table("public_site")
+    with op.batch_alter_table("node", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_node_last_seen"))
+
+    op.drop_table("node")
     op.drop_table("meta")
     op.drop_table("custom_field")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:

@@ -1,0 +1,594 @@
+"""The hub applies session rules to stored sessions and announces the results.
+
+Every change to a session follows one path: in a worker thread, lock the
+session row, load its state, call one method of
+:class:`~supportbox.core.session.SessionState`, store the state and the
+events it returned, let the observers add their rows, commit; then, back
+on the event loop, publish the events on the broker channel
+``session:<lsid>``. Because the stored events carry a per-session ``seq``,
+a client that missed messages reads them back with :meth:`Hub.events_since`.
+
+Channels: ``session:<lsid>`` (events of a session), ``queues`` (some
+waiting list changed), ``rep:<user id>`` (offers for one representative).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supportbox import ids
+from supportbox.broker import Broker
+from supportbox.core import events as ev
+from supportbox.core.events import Actor, Event
+from supportbox.core.queues import QueueRef
+from supportbox.core.session import Member, SessionState
+from supportbox.directory import users
+from supportbox.errors import NotFound, PermissionDenied, SessionStateError
+from supportbox.logs import session_log
+from supportbox.runtime import Runtime
+from supportbox.storage import sessions as store
+from supportbox.storage.models import (
+    Participant,
+    RepPresence,
+    SupportSession,
+    SurveyResponse,
+    Team,
+    User,
+)
+
+T = TypeVar("T")
+
+QUEUES_CHANNEL = "queues"
+
+
+@dataclass
+class CustomerInfo:
+    name: str = ""
+    company: str = ""
+    company_code: str = ""
+    details: str = ""
+    issue: str = ""
+    hostname: str = "Unknown"
+    os: str = "Unknown"
+    username: str = ""
+    private_ip: str = "Unknown"
+    public_ip: str = "Unknown"
+
+
+@dataclass
+class SessionRequest:
+    queue: QueueRef
+    customer: CustomerInfo
+    site_id: int | None = None
+    issue_id: int | None = None
+    external_key: str = ""
+    custom: dict[str, str] = field(default_factory=dict)
+    priority: int = 2
+    start_method: str = "issue"
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    lsid: str
+    customer_gs: int
+    join_token: str
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    hostname: str = "Unknown"
+    os: str = "Unknown"
+    public_ip: str = "Unknown"
+    private_ip: str = "Unknown"
+
+
+@dataclass(frozen=True)
+class RepPresenceView:
+    user_id: int
+    username: str
+    public_display_name: str
+    private_display_name: str
+    logged_in_since: float
+    showing_on_rep_list: bool
+    support_session_count: int
+    status: str
+
+
+@dataclass
+class ConnectedClient:
+    id: str
+    type: str  # representative, support_customer
+    hostname: str
+    os: str
+    connected_since: float
+    lsid: str | None = None
+    user_id: int | None = None
+    public_ip: str = "Unknown"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def queue_name(db: Session, queue: QueueRef) -> str:
+    """The display name of a queue, as reports show it."""
+    if queue.kind == "general":
+        return "General Queue"
+    if queue.kind == "rep":
+        user = db.get(User, queue.ref)
+        if user is None:
+            raise NotFound(f"no representative with id {queue.ref}")
+        return user.public_display_name
+    team = db.get(Team, queue.ref)
+    if team is None:
+        raise NotFound(f"no team with id {queue.ref}")
+    return team.name
+
+
+class Hub:
+    """Live sessions of this node, backed by the shared database."""
+
+    def __init__(self, runtime: Runtime, broker: Broker) -> None:
+        self.runtime = runtime
+        self.broker = broker
+        self.clients: dict[str, ConnectedClient] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    # the one path every change takes
+
+    async def _change(
+        self,
+        lsid: str,
+        change: Callable[[SessionState, Session], tuple[T, list[Event]]],
+    ) -> T:
+        result, events, before, after = await asyncio.to_thread(
+            self._change_sync, lsid, change
+        )
+        await self._announce(lsid, events, before, after)
+        return result
+
+    def _change_sync(
+        self,
+        lsid: str,
+        change: Callable[[SessionState, Session], tuple[T, list[Event]]],
+    ) -> tuple[T, list[Event], tuple[str, str], tuple[str, str]]:
+        with self.runtime.write_db() as db, db.begin():
+            row = store.lock(db, lsid)
+            state = store.load_state(db, row)
+            before = (state.status, str(state.queue))
+            result, new_events = change(state, db)
+            store.save_state(db, row, state, new_events)
+            for observer in self.runtime.observers:
+                observer.on_events(db, lsid, state.external_key, new_events)
+            after = (state.status, str(state.queue))
+        return result, new_events, before, after
+
+    async def _announce(
+        self,
+        lsid: str,
+        events: list[Event],
+        before: tuple[str, str],
+        after: tuple[str, str],
+    ) -> None:
+        channel = f"session:{lsid}"
+        for event in events:
+            await self.broker.publish(
+                channel,
+                {
+                    "type": "event",
+                    "lsid": lsid,
+                    "rep_only": event.event_type in ev.REP_ONLY,
+                    "event": event.as_message(),
+                },
+            )
+        if "waiting" in (before[0], after[0]) and before != after:
+            await self.broker.publish(QUEUES_CHANNEL, {"type": "queues_changed"})
+            if after[0] == "waiting":
+                await self._offer(lsid, QueueRef.parse(after[1]))
+
+    # customers
+
+    async def open_session(self, request: SessionRequest) -> OpenedSession:
+        """Create a waiting session for a customer's request."""
+        opened, events = await asyncio.to_thread(self._open_sync, request)
+        await self._announce(
+            opened.lsid, events, ("new", ""), ("waiting", str(request.queue))
+        )
+        session_log.info("session %s opened in %s", opened.lsid, request.queue)
+        return opened
+
+    def _open_sync(self, request: SessionRequest) -> tuple[OpenedSession, list[Event]]:
+        info = request.customer
+        token = ids.new_token()
+        with self.runtime.write_db() as db, db.begin():
+            state = SessionState(
+                lsid=ids.new_lsid(),
+                queue=request.queue,
+                queue_name=queue_name(db, request.queue),
+                external_key=request.external_key,
+                custom=dict(request.custom),
+                priority=request.priority,
+            )
+            customer = Member(
+                gsnumber=0,
+                kind=ev.CUSTOMER,
+                name=info.name or "Customer",
+                username=info.username,
+                hostname=info.hostname,
+                os=info.os,
+                private_ip=info.private_ip,
+                public_ip=info.public_ip,
+                info={
+                    "name": info.name,
+                    "company": info.company,
+                    "company_code": info.company_code,
+                    "issue": info.issue,
+                    "details": info.details,
+                },
+            )
+            events = state.start(customer)
+            row = SupportSession(
+                lsid=state.lsid,
+                public_site_id=request.site_id,
+                start_time=events[0].timestamp,
+                issue_id=request.issue_id,
+                start_method=request.start_method,
+                priority=request.priority,
+            )
+            db.add(row)
+            db.flush()
+            store.save_state(db, row, state, events)
+            participant = db.scalar(
+                select(Participant).where(
+                    Participant.session_id == row.id,
+                    Participant.gsnumber == customer.gsnumber,
+                )
+            )
+            assert participant is not None
+            participant.token_hash = hash_token(token)
+            for observer in self.runtime.observers:
+                observer.on_events(db, state.lsid, state.external_key, events)
+        return OpenedSession(state.lsid, customer.gsnumber, token), events
+
+    async def authenticate(self, lsid: str, token: str) -> int:
+        """The gsnumber whose token this is; the token is used up and replaced.
+
+        Returns the gsnumber; call :meth:`issue_token` for the next token.
+        """
+        return await asyncio.to_thread(self._authenticate_sync, lsid, token)
+
+    def _authenticate_sync(self, lsid: str, token: str) -> int:
+        with self.runtime.write_db() as db, db.begin():
+            row = store.get(db, lsid)
+            participant = db.scalar(
+                select(Participant).where(
+                    Participant.session_id == row.id,
+                    Participant.token_hash == hash_token(token),
+                )
+            )
+            if participant is None or row.status == "ended":
+                raise PermissionDenied("the join token is not valid for this session")
+            participant.token_hash = None
+            return participant.gsnumber
+
+    async def issue_token(self, lsid: str, gsnumber: int) -> str:
+        """A fresh single-use token with which ``gsnumber`` may reconnect."""
+        token = ids.new_token()
+
+        def issue() -> None:
+            with self.runtime.write_db() as db, db.begin():
+                row = store.get(db, lsid)
+                participant = db.scalar(
+                    select(Participant).where(
+                        Participant.session_id == row.id,
+                        Participant.gsnumber == gsnumber,
+                    )
+                )
+                if participant is None:
+                    raise NotFound(f"no participant {gsnumber} in session {lsid}")
+                participant.token_hash = hash_token(token)
+
+        await asyncio.to_thread(issue)
+        return token
+
+    # representatives joining and leaving
+
+    def _rep_member(self, db: Session, user_id: int) -> Member:
+        user = users.get_by_id(db, user_id)
+        if not user.enabled or not user.perm_support:
+            raise PermissionDenied(f"{user.username} may not provide support")
+        presence = db.get(RepPresence, user_id)
+        return Member(
+            gsnumber=0,
+            kind=ev.REPRESENTATIVE,
+            name=user.public_display_name,
+            user_id=user.id,
+            username=user.username,
+            private_name=user.private_display_name,
+            teams=[m.team.name for m in user.memberships],
+            hostname=presence.hostname if presence else "Unknown",
+            os=presence.os if presence else "Unknown",
+            public_ip=presence.public_ip if presence else "Unknown",
+        )
+
+    async def accept(self, lsid: str, user_id: int) -> int:
+        """The representative takes the waiting session; returns their gsnumber."""
+
+        def change(state: SessionState, db: Session) -> tuple[int, list[Event]]:
+            self._check_can_see(db, state, user_id)
+            rep = self._rep_member(db, user_id)
+            events = state.accept(rep)
+            return rep.gsnumber, events
+
+        gs = await self._change(lsid, change)
+        session_log.info("session %s accepted by user %s", lsid, user_id)
+        return gs
+
+    def _check_can_see(self, db: Session, state: SessionState, user_id: int) -> None:
+        if state.queue not in store.visible_queues(db, user_id):
+            raise PermissionDenied("that session is not in one of your queues")
+
+    async def join(self, lsid: str, user_id: int, *, invited: bool = False) -> int:
+        def change(state: SessionState, db: Session) -> tuple[int, list[Event]]:
+            rep = self._rep_member(db, user_id)
+            events = state.join(rep, invited=invited)
+            return rep.gsnumber, events
+
+        return await self._change(lsid, change)
+
+    async def leave(self, lsid: str, gsnumber: int) -> None:
+        await self._change(lsid, lambda state, _db: (None, state.leave(gsnumber)))
+
+    async def leave_user(self, lsid: str, user_id: int) -> None:
+        def change(state: SessionState, _db: Session) -> tuple[None, list[Event]]:
+            gs = state.rep_gs(user_id)
+            if gs is None:
+                raise SessionStateError(f"user {user_id} is not in session {lsid}")
+            return None, state.leave(gs)
+
+        await self._change(lsid, change)
+
+    async def transfer(self, lsid: str, queue: QueueRef, by_gs: int = 0) -> None:
+        def change(state: SessionState, db: Session) -> tuple[None, list[Event]]:
+            return None, state.transfer(queue, queue_name(db, queue), by_gs)
+
+        await self._change(lsid, change)
+
+    async def end(self, lsid: str, by_gs: int = 0) -> None:
+        await self._change(lsid, lambda state, _db: (None, state.end(by_gs)))
+        session_log.info("session %s ended", lsid)
+
+    async def connection(self, lsid: str, gsnumber: int, connected: bool) -> None:
+        """A participant's connection to this node opened or dropped.
+
+        The sweeper of any node uses what is stored here to notice
+        participants of dead nodes and those who never came back.
+        """
+
+        def change(state: SessionState, db: Session) -> tuple[None, list[Event]]:
+            event = state.connection(gsnumber, connected)
+            row = store.participant(db, lsid, gsnumber)
+            row.node_id = self.runtime.node_id if connected else None
+            row.disconnected_at = None if connected else time.time()
+            return None, [] if event is None else [event]
+
+        await self._change(lsid, change)
+
+    # conversation
+
+    async def chat(
+        self, lsid: str, from_gs: int, body: str, *, actor: Actor | None = None
+    ) -> Event:
+        def change(state: SessionState, _db: Session) -> tuple[Event, list[Event]]:
+            event = state.chat(from_gs, body, actor)
+            return event, [event]
+
+        return await self._change(lsid, change)
+
+    async def set_custom(
+        self, lsid: str, values: dict[str, str], by_gs: int = 0
+    ) -> None:
+        await self._change(
+            lsid, lambda state, _db: (None, state.set_custom(values, by_gs))
+        )
+
+    async def add_note(self, lsid: str, by_gs: int, text: str) -> None:
+        await self._change(lsid, lambda state, _db: (None, [state.note(by_gs, text)]))
+
+    async def system_information(
+        self, lsid: str, gsnumber: int, categories: list[dict[str, Any]]
+    ) -> None:
+        def change(state: SessionState, _db: Session) -> tuple[None, list[Event]]:
+            return None, [state.system_information(gsnumber, categories)]
+
+        await self._change(lsid, change)
+
+    async def submit_survey(
+        self, lsid: str, gsnumber: int, answers: dict[str, str]
+    ) -> None:
+        """Store an exit survey; each participant answers at most once."""
+
+        def change(state: SessionState, db: Session) -> tuple[None, list[Event]]:
+            row = store.get(db, lsid)
+            kind = "customer" if state.member(gsnumber).kind == ev.CUSTOMER else "rep"
+            taken = db.scalar(
+                select(SurveyResponse.id).where(
+                    SurveyResponse.session_id == row.id,
+                    SurveyResponse.gsnumber == gsnumber,
+                )
+            )
+            if taken is not None:
+                raise SessionStateError("this exit survey was already answered")
+            event = state.survey(gsnumber, answers)
+            db.add(
+                SurveyResponse(
+                    session_id=row.id,
+                    survey=kind,
+                    gsnumber=gsnumber,
+                    submitted_at=event.timestamp,
+                    answers=dict(answers),
+                )
+            )
+            return None, [event]
+
+        await self._change(lsid, change)
+
+    # reading
+
+    async def events_since(self, lsid: str, after_seq: int) -> list[Event]:
+        def read() -> list[Event]:
+            with self.runtime.db() as db:
+                return store.events_since(db, lsid, after_seq)
+
+        return await asyncio.to_thread(read)
+
+    async def state(self, lsid: str) -> SessionState:
+        def read() -> SessionState:
+            with self.runtime.db() as db:
+                return store.load_state(db, store.get(db, lsid))
+
+        return await asyncio.to_thread(read)
+
+    def session_custom(self, lsid: str) -> tuple[str, dict[str, str]]:
+        with self.runtime.db() as db:
+            row = store.get(db, lsid)
+            return row.external_key, dict(row.custom)
+
+    async def waiting_for(self, user_id: int) -> list[dict[str, Any]]:
+        """The waiting sessions a representative sees, oldest first."""
+
+        def read() -> list[dict[str, Any]]:
+            with self.runtime.db() as db:
+                queues = store.visible_queues(db, user_id)
+                result = []
+                for row in store.waiting_in(db, queues):
+                    customer = db.scalar(
+                        select(Participant).where(
+                            Participant.session_id == row.id,
+                            Participant.is_primary.is_(True),
+                            Participant.kind == ev.CUSTOMER,
+                        )
+                    )
+                    info = customer.info if customer else {}
+                    result.append(
+                        {
+                            "lsid": row.lsid,
+                            "queue": str(QueueRef(row.queue_kind, row.queue_ref)),
+                            "queue_name": row.queue_name,
+                            "customer": customer.name if customer else "",
+                            "company": info.get("company", ""),
+                            "issue": info.get("issue", ""),
+                            "details": info.get("details", ""),
+                            "external_key": row.external_key,
+                            "waiting_since": row.start_time,
+                            "priority": row.priority,
+                        }
+                    )
+                return result
+
+        return await asyncio.to_thread(read)
+
+    # presence and routing
+
+    async def rep_online(
+        self, user_id: int, *, client: ClientInfo | None = None
+    ) -> None:
+        client = client or ClientInfo()
+
+        def write() -> None:
+            now = time.time()
+            with self.runtime.write_db() as db, db.begin():
+                presence = db.get(RepPresence, user_id, with_for_update=True)
+                if presence is None:
+                    presence = RepPresence(
+                        user_id=user_id, logged_in_since=now, connections=0
+                    )
+                    db.add(presence)
+                presence.connections += 1
+                presence.last_seen = now
+                presence.node_id = self.runtime.node_id
+                presence.hostname, presence.os = client.hostname, client.os
+                presence.public_ip = client.public_ip
+
+        await asyncio.to_thread(write)
+        await self.broker.publish(QUEUES_CHANNEL, {"type": "presence_changed"})
+
+    async def rep_offline(self, user_id: int) -> None:
+        def write() -> None:
+            with self.runtime.write_db() as db, db.begin():
+                presence = db.get(RepPresence, user_id, with_for_update=True)
+                if presence is None:
+                    return
+                presence.connections -= 1
+                if presence.connections <= 0:
+                    db.delete(presence)
+
+        await asyncio.to_thread(write)
+        await self.broker.publish(QUEUES_CHANNEL, {"type": "presence_changed"})
+
+    def logged_in_reps(self) -> list[RepPresenceView]:
+        with self.runtime.db() as db:
+            counts = store.active_session_counts(db)
+            rows = db.execute(
+                select(RepPresence, User)
+                .join(User, User.id == RepPresence.user_id)
+                .order_by(User.id)
+            )
+            return [
+                RepPresenceView(
+                    user_id=user.id,
+                    username=user.username,
+                    public_display_name=user.public_display_name,
+                    private_display_name=user.private_display_name,
+                    logged_in_since=presence.logged_in_since,
+                    showing_on_rep_list=user.show_on_rep_list and user.perm_support,
+                    support_session_count=counts.get(user.id, 0),
+                    status=presence.status,
+                )
+                for presence, user in rows
+            ]
+
+    async def _offer(self, lsid: str, queue: QueueRef) -> None:
+        """Offer a session entering a least-busy team's queue to one member."""
+        if queue.kind != "team":
+            return
+
+        def pick() -> int | None:
+            with self.runtime.db() as db:
+                team = db.get(Team, queue.ref)
+                if team is None or team.routing != "least_busy":
+                    return None
+                online = {p.user_id for p in db.scalars(select(RepPresence))}
+                members = [m.user_id for m in team.members if m.user_id in online]
+                if not members:
+                    return None
+                counts = store.active_session_counts(db)
+                return min(members, key=lambda uid: (counts.get(uid, 0), uid))
+
+        user_id = await asyncio.to_thread(pick)
+        if user_id is not None:
+            await self.broker.publish(f"rep:{user_id}", {"type": "offer", "lsid": lsid})
+
+    # connected clients of this node
+
+    def register_client(self, client: ConnectedClient) -> None:
+        self.clients[client.id] = client
+
+    def unregister_client(self, client_id: str) -> None:
+        self.clients.pop(client_id, None)
+
+    def connected_clients(self) -> list[ConnectedClient]:
+        return list(self.clients.values())
