@@ -123,7 +123,9 @@ def _bearer(runtime: Runtime, token: str, ip: str) -> Principal | None:
 def _legacy(
     runtime: Runtime, username: str, password: str, ip: str
 ) -> Principal | None:
-    with runtime.db() as db, db.begin():
+    # The hash check takes long enough for a heartbeat to commit in
+    # between; on SQLite only a transaction begun as a writer can then write.
+    with runtime.write_db() as db, db.begin():
         user = users.authenticate(db, username, password)
         if user is None or not user.perm_api:
             reason = "wrong credentials" if user is None else "no API permission"

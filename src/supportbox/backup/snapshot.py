@@ -72,10 +72,10 @@ class Snapshot:
 def open_snapshot(engine: Engine) -> Iterator[Snapshot]:
     """A read transaction that sees one moment of the whole database."""
     with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            # pysqlite opens no transaction for a SELECT; open it ourselves.
-            conn.exec_driver_sql("BEGIN")
-        else:
+        # On SQLite, storage.db makes every transaction start with a
+        # deferred BEGIN; in WAL mode the first read below fixes what the
+        # whole transaction sees, and it never blocks the writers.
+        if conn.dialect.name != "sqlite":
             conn = conn.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
