@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.api import backup as backup_api
 from supportbox.api import oauth
 from supportbox.api.command import endpoint as command_api
 from supportbox.auth.ratelimit import Limiter
@@ -23,6 +24,7 @@ def routes() -> list[BaseRoute]:
         *health.routes,
         *oauth.routes,
         *command_api.routes,
+        *backup_api.routes,
     ]
 
 
