@@ -379,3 +379,14 @@ def test_the_snapshot_ignores_writes_committed_after_it_began(
     assert len(seen_events) == 15
     assert {e["session_id"] for e in seen_events} <= {s["id"] for s in seen_sessions}
     assert len(dump(settings.db_url)["session_event"]) == 16
+
+
+def test_an_archive_restores_into_sqlite_whatever_database_it_came_from(
+    source: Source, tmp_path: Path
+) -> None:
+    # Under SUPPORTBOX_TEST_DB=postgresql this moves PostgreSQL to SQLite.
+    target = Settings(data_dir=tmp_path / "lite")
+    restore(source.archives["recordings"], target)
+    assert target.db_url.startswith("sqlite:")
+    assert_same_rows(source.settings, target)
+    assert_same_recordings(source.settings, target)
