@@ -129,7 +129,19 @@ def test_a_plain_backup_restores_row_for_row_with_its_recordings(
     assert_same_recordings(source.settings, target)
     restored = db.make_engine(target.db_url)
     db.check_current(restored)
+    # New rows get fresh ids: PostgreSQL's sequences were moved on.
+    with Session(restored) as session, session.begin():
+        late = SupportSession(lsid="e" * 32, start_time=2e9)
+        session.add(late)
+        session.flush()
+        session.add(
+            SessionEvent(session_id=late.id, seq=1, timestamp=2e9, event_type="x")
+        )
+        late_id = late.id
     restored.dispose()
+    assert late_id > max(
+        row[0] for row in dump(source.settings.db_url)["support_session"]
+    )
 
 
 def test_recordings_stay_out_unless_asked_for(source: Source, target: Settings) -> None:
