@@ -14,7 +14,8 @@
     │   └── RateLimited                   too many failures, locked for a while
     ├── PermissionDenied                  authenticated, but not allowed
     ├── SessionStateError                 the session cannot do that now
-    └── TransferRefused                   a file transfer is not allowed
+    ├── TransferRefused                   a file transfer is not allowed
+    └── ArchiveError (ValueError)         a backup archive cannot be restored
 
 Messages are lower-case, carry no trailing period and state the condition.
 The HTTP layers turn these into ``<error>`` documents or readable pages;
@@ -86,3 +87,8 @@ class TransferRefused(SupportboxError):
         self.reason = reason
         self.path = path
         self.size = size
+
+
+class ArchiveError(SupportboxError, ValueError):
+    """A backup archive is corrupt, truncated, encrypted with another
+    password, or newer than this supportbox."""

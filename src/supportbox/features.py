@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.api import backup as backup_api
 from supportbox.api import oauth
 from supportbox.api.command import endpoint as command_api
 from supportbox.api.reporting import routes as reporting
@@ -32,6 +33,7 @@ def routes() -> list[BaseRoute]:
         *public.routes,
         *reporting.routes,
         *recordings.routes,
+        *backup_api.routes,
     ]
 
 

@@ -130,7 +130,9 @@ def _bearer(runtime: Runtime, token: str, ip: str) -> Principal | None:
 def _legacy(
     runtime: Runtime, username: str, password: str, ip: str
 ) -> Principal | None:
-    with runtime.db() as db:
+    # The hash check takes long enough for a heartbeat to commit in
+    # between; on SQLite only a transaction begun as a writer can then write.
+    with runtime.write_db() as db, db.begin():
         user = users.authenticate(db, username, password)
         principal = None
         if user is not None and user.perm_api:

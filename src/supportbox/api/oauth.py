@@ -64,6 +64,8 @@ def _credentials(request: Request, params: Params) -> tuple[str, str]:
 
 def _mint(runtime: Runtime, client_id: str, secret: str, ip: str) -> str | None:
     """A new token, or ``None`` for wrong credentials; audited either way."""
+    # The hash check takes long enough for a heartbeat to commit in
+    # between; on SQLite only a transaction begun as a writer can then write.
     with runtime.write_db() as db, db.begin():
         account = tokens.check_client(db, client_id, secret)
         if account is None:

@@ -97,17 +97,22 @@ def current_revision(engine: Engine) -> str | None:
         raise StorageError(f"cannot open the database: {exc.orig}") from None
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every pending migration; refuse a database newer than this code."""
+def known_revisions() -> set[str]:
+    """Every migration revision this code has."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Apply pending migrations up to ``target``; refuse a database newer
+    than this code."""
     check_not_ahead(engine)
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(_alembic_config(engine), target)
 
 
 def check_not_ahead(engine: Engine) -> None:
     current = current_revision(engine)
-    script = ScriptDirectory(str(MIGRATIONS))
-    known = {revision.revision for revision in script.walk_revisions()}
-    if current is not None and current not in known:
+    if current is not None and current not in known_revisions():
         raise DatabaseAhead(
             f"the database is at revision {current}, written by a newer "
             "supportbox; upgrade supportbox"

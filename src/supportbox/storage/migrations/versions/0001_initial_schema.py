@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 15:30:20.863205
+Create Date: 2026-12-03 15:34:31.269633
 """
 
 from collections.abc import Sequence
