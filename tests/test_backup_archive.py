@@ -319,8 +319,8 @@ def test_rows_that_do_not_fit_leave_the_target_as_it_was(
     source: Source, target: Settings, tmp_path: Path
 ) -> None:
     twice = tmp_path / "twice.nsb"
-    # The checksums agree, but the last table repeats a primary key.
-    last = Base.metadata.sorted_tables[-1].name
+    # The checksums agree, but a table with rows repeats a primary key.
+    last = "session_event"
     member = f"tables/{last}.jsonl"
     edits = {member: lambda rows: rows + rows}
     rewrite(source.archives["recordings"], twice, member_edits=edits)

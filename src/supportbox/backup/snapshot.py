@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Executable, Result, Table, select, text
 
 from supportbox.backup import format as fmt
+from supportbox.storage import db
 
 BATCH = 500
 
@@ -71,10 +72,10 @@ class Snapshot:
 @contextmanager
 def open_snapshot(engine: Engine) -> Iterator[Snapshot]:
     """A read transaction that sees one moment of the whole database."""
-    with engine.connect() as conn:
-        # On SQLite, storage.db makes every transaction start with a
-        # deferred BEGIN; in WAL mode the first read below fixes what the
-        # whole transaction sees, and it never blocks the writers.
+    with db.reader(engine).connect() as conn:
+        # On SQLite a reader's transaction begins deferred: in WAL mode the
+        # first read below fixes what the whole transaction sees, and it
+        # never blocks the writers.
         if conn.dialect.name != "sqlite":
             conn = conn.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
