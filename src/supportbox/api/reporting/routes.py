@@ -42,7 +42,8 @@ def link_keys(runtime: Runtime) -> links.LinkKeys:
 
 
 def _open_db(runtime: Runtime) -> Session:
-    db = runtime.db()
+    # A report may stream for minutes: it must not hold SQLite's write lock.
+    db = runtime.read_db()
     if runtime.engine.dialect.name == "postgresql":
         # One snapshot for the whole report, however many batches it reads.
         db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
