@@ -11,12 +11,17 @@ from starlette.routing import BaseRoute
 from supportbox.broker.memory import MemoryBroker
 from supportbox.core.hub import Hub
 from supportbox.runtime import Runtime
-from supportbox.web import health
+from supportbox.web import admin, assets, console, health
+from supportbox.web.security import login
 
 
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *login.routes,
+        *admin.routes,
+        *console.routes,
+        *assets.routes(),
     ]
 
 

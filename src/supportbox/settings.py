@@ -132,6 +132,20 @@ SETTINGS: tuple[Setting, ...] = (
         "where live traffic between nodes goes: empty for in-process, or "
         "redis://HOST:PORT/DB to share it between nodes",
     ),
+    Setting(
+        "require_admin_totp",
+        "0",
+        "administrators must log in to the web interface with a TOTP second "
+        "factor; those without one are sent to enrol first",
+        _bool,
+    ),
+    Setting(
+        "web_session_hours",
+        "12",
+        "hours a web login (admin interface, console) lasts before the user "
+        "must log in again",
+        _positive,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -154,6 +168,8 @@ class Settings:
     resume_grace: int = 60
     max_transfer_size: int = 2 * 1024**3
     broker_url: str = ""
+    require_admin_totp: bool = False
+    web_session_hours: int = 12
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -1,0 +1,5 @@
+"""The representative console at /console."""
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
