@@ -8,9 +8,21 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres check format clean
+.PHONY: install assets browser run test test-sqlite test-postgres check format clean
 
-install: $(STAMP)
+install: $(STAMP) assets
+
+# Front-end packages (xterm.js, asciinema-player) from the npm registry,
+# served from node_modules; never committed.
+assets: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's chromium for the browser tests, when it is missing.
+browser:
+	@test -x /usr/bin/chromium || tools/install-browser.sh
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +35,7 @@ run: install
 	$(BIN)/python tools/welcome.py --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 	exec $(BIN)/supportbox serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
-test: install test-sqlite test-postgres
+test: install browser test-sqlite test-postgres
 
 test-sqlite: install
 	$(BIN)/pytest
@@ -43,4 +55,4 @@ format: install
 	$(BIN)/ruff check --fix src tests bench tools
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules
