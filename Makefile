@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install assets browser run test test-sqlite test-postgres check format clean
+.PHONY: install assets browser system-deps run test test-sqlite test-postgres check format clean
 
 install: $(STAMP) assets
 
@@ -35,15 +35,20 @@ run: install
 	$(BIN)/python tools/welcome.py --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 	exec $(BIN)/supportbox serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
-test: install browser test-sqlite test-postgres
+test: install system-deps browser test-sqlite test-postgres
+
+# Debian packages that tests drive for real (nginx); skipped tests say so
+# when these cannot be installed.
+system-deps:
+	tools/install-system.sh
 
 test-sqlite: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # The same suite against the local PostgreSQL; skipped, saying so, when it
 # does not answer.
 test-postgres: install
-	SUPPORTBOX_TEST_DB=postgresql $(BIN)/pytest
+	SUPPORTBOX_TEST_DB=postgresql $(BIN)/pytest -n 2
 
 check: install
 	$(BIN)/ruff format --check src tests bench tools
