@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.api import oauth
+from supportbox.api.command import endpoint as command_api
+from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
@@ -19,6 +22,8 @@ from supportbox.web.security import login
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *oauth.routes,
+        *command_api.routes,
         *login.routes,
         *admin.routes,
         *console.routes,
@@ -33,3 +38,4 @@ def install(runtime: Runtime) -> None:
     hub = Hub(runtime, broker)
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
+    runtime.services["ratelimit"] = Limiter()

@@ -11,9 +11,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from supportbox.auth import audit
 from supportbox.errors import Conflict, InvalidInput, NotFound, SupportboxError
 from supportbox.web.pages import render
-from supportbox.web.security import audit
 from supportbox.web.security.guard import client_ip
 from supportbox.web.security.store import Login
 

@@ -4,6 +4,7 @@
 * :mod:`.guard` — who is logged in, what they may open, CSRF checks
 * :mod:`.login` — the login, second-factor, logout and enrolment pages
 * :mod:`.totp` — RFC 6238 codes through pyotp
-* :mod:`.audit` — audit rows for logins and administrative actions
-* :mod:`.throttle` — the login rate limiter
+* :mod:`.throttle` — the login rate limiter, shared with the API's
+
+Audit rows go through :mod:`supportbox.auth.audit`.
 """

@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from supportbox.auth import audit
 from supportbox.directory import users
 from supportbox.errors import RateLimited
 from supportbox.web.pages import error_page, render
-from supportbox.web.security import audit, store, totp
+from supportbox.web.security import store, totp
 from supportbox.web.security.guard import (
     COOKIE,
     client_ip,
@@ -26,6 +27,7 @@ from supportbox.web.security.guard import (
     page,
     runtime_of,
 )
+from supportbox.web.security.throttle import keys as throttle_keys
 from supportbox.web.security.throttle import limiter
 
 LOGIN_CSRF_COOKIE = "sb_login_csrf"
@@ -119,7 +121,7 @@ async def login_submit(request: Request) -> Response:
     if not username or not password:
         return _login_form(request, "Enter your username and password.", 400, username)
 
-    keys = (f"web-ip:{client_ip(request)}", f"web-user:{username.lower()}")
+    keys = throttle_keys(client_ip(request), username)
     throttle = limiter(runtime_of(request))
     try:
         for key in keys:
