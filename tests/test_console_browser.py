@@ -104,6 +104,7 @@ def test_a_representative_ends_a_session_with_the_exit_survey(
         "button", name="Accept"
     ).click()
     expect(page.locator("#session-title")).to_have_text("Frank")
+    page.on("dialog", lambda dialog: dialog.accept())
     page.click("#end")
     page.select_option("#survey select[name=resolved]", "yes")
     page.fill("#survey textarea[name=comments]", "Fixed by a restart")

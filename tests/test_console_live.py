@@ -1,74 +1,83 @@
-"""The console's WebSocket feed and commands, with real HTTP and WebSocket clients."""
+"""The console's login on the live protocol, its HTTP helpers and recordings."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import pytest
-import websockets
 import websockets.sync.client as ws_client
 
 import webclient
 from serverkit import LiveServer
 from supportbox.core.hub import CustomerInfo, Hub, SessionRequest
 from supportbox.core.queues import QueueRef
+from supportbox.directory import users
 from supportbox.storage import sessions as store
 from supportbox.storage.models import Recording
 
+HELLO = {"type": "hello", "v": 1, "role": "representative", "web_session": True}
 
-def open_feed(server: LiveServer, cookie: str, origin: str | None = None) -> object:
-    headers = {"Cookie": f"sb_session={cookie}"}
-    return ws_client.connect(
-        f"{server.ws_url}/console/live",
-        additional_headers=headers,
+
+@contextmanager
+def web_hello(
+    server: LiveServer, cookie: str, origin: str | None = None
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Open /live with the cookie and say hello; gives (socket, first answer)."""
+    with ws_client.connect(
+        f"{server.ws_url}/live",
+        additional_headers={"Cookie": f"sb_session={cookie}"},
         origin=origin,  # type: ignore[arg-type]
         open_timeout=5,
-    )
+    ) as socket:
+        socket.send(json.dumps(HELLO))
+        yield socket, json.loads(socket.recv(5))
 
 
-def test_the_feed_refuses_a_missing_login_and_a_foreign_origin(
-    server: LiveServer,
-) -> None:
-    with pytest.raises(websockets.exceptions.InvalidStatus):
-        open_feed(server, "not-a-session")
-    bob = webclient.rep(server, 1)
-    cookie = bob.cookies["sb_session"]
-    with pytest.raises(websockets.exceptions.InvalidStatus):
-        open_feed(server, cookie, origin="http://evil.example")
-
-
-def test_the_feed_announces_a_waiting_session_and_the_chat_of_an_accepted_one(
+def test_the_live_protocol_accepts_a_console_logged_in_by_its_web_session(
     server: LiveServer,
 ) -> None:
     hub: Hub = server.runtime.services["hub"]
     alice = webclient.rep(server)
-    token = webclient.csrf_of(alice.get("/console").text)
-    with open_feed(server, alice.cookies["sb_session"]) as feed:  # type: ignore[attr-defined]
-        first = json.loads(feed.recv(5))
-        assert first == {"type": "queues", "waiting": [], "mine": []}
+    with web_hello(server, alice.cookies["sb_session"]) as (socket, welcome):
+        assert welcome["type"] == "welcome", welcome
+        assert welcome["user"]["name"] == "Alice"
+        assert json.loads(socket.recv(5))["type"] == "queues"
 
         request = SessionRequest(QueueRef("general"), CustomerInfo(name="Gina"))
         opened = server.run(hub.open_session(request))
-        update = json.loads(feed.recv(5))
-        assert [w["customer"] for w in update["waiting"]] == ["Gina"]
-
-        accepted = alice.post(
-            "/console/api/accept",
-            json={"lsid": opened.lsid},
-            headers={"X-CSRF-Token": token},
-        )
-        assert accepted.status_code == 200
+        socket.send(json.dumps({"type": "accept", "lsid": opened.lsid, "id": "a1"}))
         server.run(hub.chat(opened.lsid, opened.customer_gs, "ping from Gina"))
-        seen: list[str] = []
-        while "ping from Gina" not in seen:
-            message = json.loads(feed.recv(5))
+        bodies: list[str] = []
+        while "ping from Gina" not in bodies:
+            message = json.loads(socket.recv(5))
             if message["type"] == "event":
-                seen.append(message["event"].get("body", ""))
-        assert opened.lsid in alice.get(f"/console/api/sessions/{opened.lsid}").text
+                bodies.append(message["event"].get("body", ""))
+        detail = alice.get(f"/console/api/sessions/{opened.lsid}").json()
+        assert detail["result"]["customer"]["name"] == "Gina"
 
 
-def test_console_commands_refuse_a_session_the_rep_is_not_in(
+def test_the_live_protocol_refuses_a_bad_cookie_a_foreign_page_and_a_non_rep(
+    server: LiveServer,
+) -> None:
+    with web_hello(server, "not-a-session") as (_socket, answer):
+        assert answer["type"] == "error" and answer["code"] == "auth_failed"
+
+    bob = webclient.rep(server, 1)
+    foreign = "http://evil.example"
+    with web_hello(server, bob.cookies["sb_session"], foreign) as (_socket, answer):
+        assert answer["code"] == "auth_failed"
+
+    with server.runtime.db() as db, db.begin():
+        users.update(db, "admin", permissions={"perm_support": False})
+    admin = webclient.admin(server)
+    with web_hello(server, admin.cookies["sb_session"]) as (_socket, answer):
+        assert answer["code"] == "auth_failed"
+
+
+def test_console_helpers_refuse_a_session_the_rep_is_not_in(
     server: LiveServer,
 ) -> None:
     hub: Hub = server.runtime.services["hub"]
@@ -76,17 +85,17 @@ def test_console_commands_refuse_a_session_the_rep_is_not_in(
     opened = server.run(hub.open_session(request))
     carol = webclient.rep(server, 2)
     token = webclient.csrf_of(carol.get("/console").text)
-    answer = carol.post(
-        f"/console/api/sessions/{opened.lsid}/chat",
-        json={"body": "hello"},
+    detail = carol.get(f"/console/api/sessions/{opened.lsid}")
+    assert detail.status_code == 403
+    assert detail.json() == {"error": "you are not in this session"}
+    custom = carol.post(
+        f"/console/api/sessions/{opened.lsid}/custom",
+        json={"values": {"priority": "high"}},
         headers={"X-CSRF-Token": token},
     )
-    assert answer.status_code == 403
-    assert answer.json() == {"error": "you are not in this session"}
-    bad = carol.post(
-        "/console/api/accept", content=b"{not json", headers={"X-CSRF-Token": token}
-    )
-    assert bad.status_code == 400
+    assert custom.status_code == 403
+    unknown = carol.get("/console/api/sessions/nope")
+    assert unknown.status_code == 404
 
 
 def test_a_shell_recording_is_served_to_administrators_only(
@@ -97,9 +106,7 @@ def test_a_shell_recording_is_served_to_administrators_only(
     opened = server.run(hub.open_session(request))
     cast = Path(server.data_dir) / "recordings" / "shell-1.cast"
     cast.parent.mkdir()
-    cast.write_text(
-        '{"version": 2, "width": 80, "height": 24}\n[0.5, "o", "ls\\r\\n"]\n'
-    )
+    cast.write_text('{"version": 2, "width": 80, "height": 24}\n[0.5, "o", "ls"]\n')
     with server.runtime.db() as db, db.begin():
         row = store.get(db, opened.lsid)
         recording = Recording(

@@ -45,7 +45,7 @@ def test_a_post_without_or_with_a_wrong_csrf_token_gets_a_403_page(
     for answer in (missing, wrong):
         assert answer.status_code == 403
         assert "security token" in answer.text
-    console = client.post("/console/api/accept", json={"lsid": "x"})
+    console = client.post("/console/api/sessions/x/custom", json={"values": {}})
     assert console.status_code == 403
     assert "Sneaky" not in client.get("/admin/teams").text
 

@@ -14,6 +14,7 @@ from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
+from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
 from supportbox.web import admin, assets, console, health
 from supportbox.web.security import login
@@ -24,6 +25,7 @@ def routes() -> list[BaseRoute]:
         *health.routes,
         *oauth.routes,
         *command_api.routes,
+        *live.routes(),
         *login.routes,
         *admin.routes,
         *console.routes,
@@ -39,3 +41,4 @@ def install(runtime: Runtime) -> None:
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
     runtime.services["ratelimit"] = Limiter()
+    live.install(runtime)

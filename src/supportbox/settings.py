@@ -121,6 +121,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive,
     ),
     Setting(
+        "live_idle_timeout",
+        "60",
+        "seconds a live WebSocket client may stay silent (no message, not even "
+        "a ping) before the server closes its connection",
+        _positive,
+    ),
+    Setting(
         "max_transfer_size",
         str(2 * 1024**3),
         "largest file, in bytes, that a file transfer may carry",
@@ -166,6 +173,7 @@ class Settings:
     log_level: str = "info"
     report_timezone: str = "UTC"
     resume_grace: int = 60
+    live_idle_timeout: int = 60
     max_transfer_size: int = 2 * 1024**3
     broker_url: str = ""
     require_admin_totp: bool = False

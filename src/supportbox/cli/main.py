@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from supportbox import __version__
-from supportbox.cli import admin, common, setup
+from supportbox.cli import admin, common, live, setup
 from supportbox.errors import SupportboxError
 
 #: Modules with a ``register(subparsers)`` function, in help order.
-FAMILIES = [setup, admin]
+FAMILIES = [setup, admin, live]
 
 
 def build_parser() -> argparse.ArgumentParser:

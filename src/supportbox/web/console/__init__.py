@@ -1,14 +1,15 @@
 """The representative console at /console.
 
-* :mod:`.page` — the page; :file:`static/console.js` drives it
-* :mod:`.live` — the WebSocket feed, logged in by the web session cookie
-* :mod:`.feed` — what that feed follows and sends
-* :mod:`.api` — the console's commands (accept, chat, transfer, ...)
+* :mod:`.page` — the page; :file:`static/console.js` drives it, speaking
+  the live protocol (docs/protocol.md) on ``/live`` logged in by the web
+  session cookie (``"web_session": true`` in its ``hello``)
+* :mod:`.api` — what the protocol lacks: a session's details for the side
+  panel, and custom session fields
 * :mod:`.views` — what the console shows, read from storage
 """
 
 from starlette.routing import BaseRoute
 
-from supportbox.web.console import api, live, page
+from supportbox.web.console import api, page
 
-routes: list[BaseRoute] = [*page.routes, *api.routes, *live.routes]
+routes: list[BaseRoute] = [*page.routes, *api.routes]

@@ -1,13 +1,15 @@
-"""What the console does: JSON requests with the login's CSRF header.
+"""What the console asks over HTTP: the live protocol carries the rest.
 
-Each answers ``{"ok": true, ...}`` or ``{"error": "..."}`` with a 4xx
-status; the live feed then carries the resulting events.
+``GET /console/api/sessions/{lsid}`` gives the side panel's details and
+``POST .../custom`` sets custom session fields (with the CSRF header).
+Each answers ``{"ok": true, "result": ...}`` or ``{"error": "..."}``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -16,7 +18,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from supportbox.core.hub import Hub
-from supportbox.core.queues import QueueRef
 from supportbox.errors import (
     InvalidInput,
     NotFound,
@@ -27,24 +28,7 @@ from supportbox.web.console import views
 from supportbox.web.security import store
 from supportbox.web.security.guard import action, runtime_of
 
-Body = dict[str, Any]
-
-
-async def _body(request: Request) -> Body:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        raise InvalidInput("the request is not JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("the request is not a JSON object")
-    return data
-
-
-def _text(body: Body, name: str) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be text")
-    return value
+Command = Callable[[Request, store.Login], Awaitable[Response]]
 
 
 def _hub(request: Request) -> Hub:
@@ -64,24 +48,6 @@ def _answer(result: Any = None) -> JSONResponse:
     return JSONResponse({"ok": True, "result": result})
 
 
-async def _guarded(request: Request, login: store.Login, what: str) -> Response:
-    """Run one console command; known failures become a JSON error."""
-    try:
-        return await _COMMANDS[what](request, login)
-    except (InvalidInput, SessionStateError) as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
-    except PermissionDenied as exc:
-        return JSONResponse({"error": str(exc)}, status_code=403)
-    except NotFound as exc:
-        return JSONResponse({"error": str(exc)}, status_code=404)
-
-
-async def _accept(request: Request, login: store.Login) -> Response:
-    body = await _body(request)
-    gs = await _hub(request).accept(_text(body, "lsid"), login.user_id)
-    return _answer({"gsnumber": gs})
-
-
 async def _detail(request: Request, login: store.Login) -> Response:
     lsid = request.path_params["lsid"]
     await _my_gs(request, lsid, login)
@@ -93,24 +59,14 @@ async def _detail(request: Request, login: store.Login) -> Response:
     return _answer(await asyncio.to_thread(read))
 
 
-async def _chat(request: Request, login: store.Login) -> Response:
-    lsid = request.path_params["lsid"]
-    gs = await _my_gs(request, lsid, login)
-    event = await _hub(request).chat(lsid, gs, _text(await _body(request), "body"))
-    return _answer({"seq": event.seq})
-
-
-async def _note(request: Request, login: store.Login) -> Response:
-    lsid = request.path_params["lsid"]
-    gs = await _my_gs(request, lsid, login)
-    await _hub(request).add_note(lsid, gs, _text(await _body(request), "text"))
-    return _answer()
-
-
 async def _custom(request: Request, login: store.Login) -> Response:
     lsid = request.path_params["lsid"]
     gs = await _my_gs(request, lsid, login)
-    values = (await _body(request)).get("values", {})
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise InvalidInput("the request is not JSON") from None
+    values = body.get("values") if isinstance(body, dict) else None
     if not isinstance(values, dict) or not all(
         isinstance(v, str) for v in values.values()
     ):
@@ -119,65 +75,17 @@ async def _custom(request: Request, login: store.Login) -> Response:
     return _answer()
 
 
-async def _transfer(request: Request, login: store.Login) -> Response:
-    lsid = request.path_params["lsid"]
-    gs = await _my_gs(request, lsid, login)
-    queue = QueueRef.parse(_text(await _body(request), "queue"))
-    await _hub(request).transfer(lsid, queue, gs)
-    return _answer()
-
-
-async def _invite(request: Request, login: store.Login) -> Response:
-    lsid = request.path_params["lsid"]
-    await _my_gs(request, lsid, login)
-    user_id = (await _body(request)).get("user_id")
-    if not isinstance(user_id, int):
-        raise InvalidInput("user_id must be a number")
-    hub = _hub(request)
-    await hub.join(lsid, user_id, invited=True)
-    await hub.broker.publish(f"rep:{user_id}", {"type": "invited", "lsid": lsid})
-    return _answer()
-
-
-async def _leave(request: Request, login: store.Login) -> Response:
-    lsid = request.path_params["lsid"]
-    gs = await _my_gs(request, lsid, login)
-    await _hub(request).leave(lsid, gs)
-    return _answer()
-
-
-async def _end(request: Request, login: store.Login) -> Response:
-    """End the session for everyone, then store the rep's exit survey."""
-    lsid = request.path_params["lsid"]
-    gs = await _my_gs(request, lsid, login)
-    answers = (await _body(request)).get("survey", {})
-    if not isinstance(answers, dict):
-        raise InvalidInput("survey must map question names to answers")
-    hub = _hub(request)
-    await hub.end(lsid, gs)
-    clean = {str(k): str(v)[:4000] for k, v in answers.items() if str(v).strip()}
-    if clean:
-        await hub.submit_survey(lsid, gs, clean)
-    return _answer()
-
-
-_COMMANDS = {
-    "accept": _accept,
-    "detail": _detail,
-    "chat": _chat,
-    "note": _note,
-    "custom": _custom,
-    "transfer": _transfer,
-    "invite": _invite,
-    "leave": _leave,
-    "end": _end,
-}
-
-
-def _endpoint(what: str) -> Any:
+def _endpoint(command: Command) -> Any:
     @action("support")
     async def handler(request: Request, login: store.Login, form: FormData) -> Response:
-        return await _guarded(request, login, what)
+        try:
+            return await command(request, login)
+        except (InvalidInput, SessionStateError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except PermissionDenied as exc:
+            return JSONResponse({"error": str(exc)}, status_code=403)
+        except NotFound as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
 
     return handler
 
@@ -185,10 +93,6 @@ def _endpoint(what: str) -> Any:
 _S = "/console/api/sessions/{lsid}"
 
 routes = [
-    Route("/console/api/accept", _endpoint("accept"), methods=["POST"]),
-    Route(_S, _endpoint("detail"), methods=["GET"]),
-    *(
-        Route(f"{_S}/{what}", _endpoint(what), methods=["POST"])
-        for what in ("chat", "note", "custom", "transfer", "invite", "leave", "end")
-    ),
+    Route(_S, _endpoint(_detail), methods=["GET"]),
+    Route(f"{_S}/custom", _endpoint(_custom), methods=["POST"]),
 ]

@@ -75,7 +75,12 @@ def targets(db: Session, user_id: int) -> dict[str, Any]:
     """Where a session can be transferred and whom a rep can invite."""
     online = {p.user_id for p in db.scalars(select(RepPresence))}
     reps = [
-        {"id": u.id, "name": u.private_display_name, "online": u.id in online}
+        {
+            "id": u.id,
+            "username": u.username,
+            "name": u.private_display_name,
+            "online": u.id in online,
+        }
         for u in db.scalars(
             select(User).where(User.enabled.is_(True), User.perm_support.is_(True))
         )

@@ -12,13 +12,14 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.websockets import WebSocket
 
 from supportbox.errors import NotFound, PermissionDenied
 from supportbox.runtime import Runtime
@@ -50,6 +51,14 @@ def is_https(request: Request) -> bool:
     # uvicorn runs with proxy_headers, so a trusted proxy's
     # X-Forwarded-Proto has already set the scheme.
     return request.url.scheme in {"https", "wss"}
+
+
+def same_origin(websocket: WebSocket) -> bool:
+    """False when a browser opened the socket from another site's page."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser; the cookie must still be right
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
 
 
 def current_login(request: Request) -> store.Login | None:

@@ -1,11 +1,15 @@
-// The representative console: queues and sessions kept live over
-// /console/live; commands go to /console/api with the CSRF header.
+// The representative console. It speaks the live protocol (docs/protocol.md)
+// on /live, logged in by the web session cookie; the side panel's details
+// and custom fields come from /console/api with the CSRF header.
 "use strict";
 
 const root = document.getElementById("console");
 const csrf = root.dataset.csrf;
 const me = Number(root.dataset.user);
-const state = { waiting: [], mine: [], events: {}, seen: {}, current: null, detail: null };
+const state = {
+  waiting: [], mine: [], details: {}, events: {}, seen: {}, offers: [],
+  current: null, detail: null, wanted: null, socket: null, pending: {}, counter: 0,
+};
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -32,6 +36,18 @@ async function call(method, path, body) {
   const answer = await response.json().catch(() => ({ error: "the server did not answer" }));
   if (!response.ok) { alert(answer.error || "That did not work."); throw new Error(answer.error); }
   return answer.result;
+}
+
+// One protocol command; resolves with the "ok" answer, rejects on "error".
+function send(type, fields = {}) {
+  const socket = state.socket;
+  if (!socket || socket.readyState !== WebSocket.OPEN) {
+    alert("The console is offline; try again in a moment.");
+    return Promise.reject(new Error("offline"));
+  }
+  const id = `c${Date.now().toString(36)}-${++state.counter}`;
+  socket.send(JSON.stringify({ type, id, ...fields }));
+  return new Promise((resolve, reject) => { state.pending[id] = { resolve, reject }; });
 }
 
 function waited(since) {
@@ -61,21 +77,33 @@ function renderQueues() {
       : [el("div", { class: "queue-empty" }, "Nobody waiting")]));
     $(`${name}-count`).textContent = items.length;
   }
-  $("mine").replaceChildren(...(state.mine.length ? state.mine.map((item) =>
-    el("div", {
-      class: `queue-item mine${item.lsid === state.current ? " on" : ""}`,
-      "data-lsid": item.lsid, onclick: () => open(item.lsid),
+  const offers = state.offers.map((offer) => el("div", { class: "queue-item", "data-lsid": offer.lsid },
+    el("div", { class: "name" }, `Invitation from ${offer.by}`),
+    el("button", { class: "small primary", onclick: () => join(offer.lsid) }, "Join")));
+  const mine = state.mine.map((lsid) => {
+    const detail = state.details[lsid] || { customer: null, queue_name: "" };
+    const customer = detail.customer || { name: "Customer", info: {} };
+    return el("div", {
+      class: `queue-item mine${lsid === state.current ? " on" : ""}`,
+      "data-lsid": lsid, onclick: () => open(lsid),
     },
-      el("div", { class: "name" }, item.customer || "Customer"),
-      el("div", { class: "meta" }, [item.company, item.queue_name].filter(Boolean).join(" · "))))
+      el("div", { class: "name" }, customer.name),
+      el("div", { class: "meta" }, [customer.info.company, detail.queue_name].filter(Boolean).join(" · ")));
+  });
+  $("mine").replaceChildren(...(mine.length || offers.length ? [...offers, ...mine]
     : [el("div", { class: "queue-empty" }, "None")]));
   $("mine-count").textContent = state.mine.length;
 }
 
 async function accept(lsid) {
-  await call("POST", "/console/api/accept", { lsid });
-  state.current = lsid;
-  await open(lsid);
+  state.wanted = lsid;
+  await send("accept", { lsid });
+}
+
+async function join(lsid) {
+  state.offers = state.offers.filter((o) => o.lsid !== lsid);
+  state.wanted = lsid;
+  await send("join", { lsid });
 }
 
 // the open session
@@ -83,6 +111,7 @@ async function accept(lsid) {
 async function open(lsid) {
   state.current = lsid;
   state.detail = await call("GET", `/console/api/sessions/${lsid}`);
+  state.details[lsid] = state.detail;
   $("empty").hidden = true;
   $("session").hidden = false;
   renderQueues();
@@ -130,7 +159,7 @@ function renderSession() {
     ...detail.teams.map((t) => el("option", { value: t.queue }, `Team: ${t.name}`)),
     ...detail.colleagues.map((r) => el("option", { value: `rep:${r.id}` }, `Rep: ${r.name}${r.online ? "" : " (away)"}`)));
   $("invite-who").replaceChildren(...detail.colleagues.map((r) =>
-    el("option", { value: r.id }, `${r.name}${r.online ? "" : " (away)"}`)));
+    el("option", { value: r.username }, `${r.name}${r.online ? "" : " (away)"}`)));
   renderDetails();
 }
 
@@ -154,7 +183,10 @@ function renderDetails() {
   fields.addEventListener("submit", async (e) => {
     e.preventDefault();
     const values = Object.fromEntries(new FormData(fields).entries());
-    await call("POST", `/console/api/sessions/${detail.lsid}/custom`, { values });
+    const key = values.external_key;
+    delete values.external_key;
+    if (key !== detail.external_key) await send("external_key", { lsid: detail.lsid, external_key: key });
+    if (Object.keys(values).length) await call("POST", `/console/api/sessions/${detail.lsid}/custom`, { values });
   });
   const notes = el("form", { class: "stack", id: "note-form" },
     el("textarea", { name: "text", rows: "3", maxlength: "10000", placeholder: "Only representatives see notes" }),
@@ -163,7 +195,7 @@ function renderDetails() {
     e.preventDefault();
     const text = notes.elements.text.value;
     if (!text.trim()) return;
-    await call("POST", `/console/api/sessions/${detail.lsid}/note`, { text });
+    await send("note", { lsid: detail.lsid, body: text });
     notes.elements.text.value = "";
   });
   const system = detail.system_information.map((category) => el("details", {},
@@ -194,38 +226,87 @@ function addEvent(lsid, event) {
 
 async function refreshDetail(lsid) {
   try {
-    state.detail = await call("GET", `/console/api/sessions/${lsid}`);
-    if (state.current === lsid) renderDetails();
+    const detail = await call("GET", `/console/api/sessions/${lsid}`);
+    state.details[lsid] = detail;
+    if (state.current === lsid) { state.detail = detail; renderDetails(); }
   } catch (e) { /* the session may have left this rep */ }
 }
 
 // live feed
 
+function answered(data) {
+  const pending = state.pending[data.re];
+  if (!pending) return false;
+  delete state.pending[data.re];
+  if (data.type === "ok") pending.resolve(data);
+  else { alert(data.message || "That did not work."); pending.reject(new Error(data.message)); }
+  return true;
+}
+
+async function joined(lsid) {
+  if (!state.mine.includes(lsid)) state.mine.push(lsid);
+  await refreshDetail(lsid);
+  renderQueues();
+  if (state.wanted === lsid || !state.current) { state.wanted = null; await open(lsid); }
+}
+
+function left(lsid) {
+  state.mine = state.mine.filter((m) => m !== lsid);
+  if (state.current === lsid) close();
+  renderQueues();
+}
+
+function askSurvey(lsid, questions) {
+  state.surveyFor = lsid;
+  $("survey").replaceChildren(...questions.map((q) => {
+    if (q.type === "radio" || q.type === "select") {
+      return el("label", {}, q.label, el("select", { name: q.name },
+        el("option", { value: "" }, "—"), ...q.options.map((o) => el("option", { value: o }, o))));
+    }
+    const input = q.type === "textarea" ? el("textarea", { name: q.name, rows: "3" }) : el("input", { name: q.name });
+    return el("label", {}, q.label, input);
+  }));
+  if (questions.length) $("end-dialog").showModal();
+}
+
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/console/live`);
+  const socket = new WebSocket(`${scheme}://${location.host}/live`);
+  state.socket = socket;
   let ping = null;
   socket.onopen = () => {
-    $("live-dot").classList.add("live");
-    $("live-text").textContent = "Online";
-    ping = setInterval(() => socket.send("ping"), 25000);
+    socket.send(JSON.stringify({
+      type: "hello", v: 1, role: "representative", web_session: true,
+      client: { hostname: "web console", os: navigator.userAgent.slice(0, 200) },
+      sessions: Object.fromEntries(state.mine.map((lsid) => [lsid, state.seen[lsid] || 0])),
+    }));
   };
   socket.onmessage = (message) => {
     const data = JSON.parse(message.data);
-    if (data.type === "queues") {
-      state.waiting = data.waiting;
-      state.mine = data.mine;
-      if (state.current && !state.mine.some((m) => m.lsid === state.current)) close();
-      renderQueues();
-    } else if (data.type === "event") {
-      addEvent(data.lsid, data.event);
-    } else if (data.type === "offer") {
-      const item = document.querySelector(`.queue-item[data-lsid="${data.lsid}"]`);
-      if (item) item.classList.add("on");
+    if (data.re && answered(data)) return;
+    switch (data.type) {
+      case "welcome":
+        $("live-dot").classList.add("live");
+        $("live-text").textContent = "Online";
+        ping = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), (data.heartbeat || 20) * 1000);
+        break;
+      case "queues": state.waiting = data.waiting; renderQueues(); break;
+      case "joined": joined(data.lsid); break;
+      case "left": left(data.lsid); break;
+      case "event": addEvent(data.lsid, data.event); break;
+      case "survey": if (data.survey === "rep") askSurvey(data.lsid, data.questions); break;
+      case "offer":
+        if (data.reason === "invitation") { state.offers.push(data); renderQueues(); }
+        else document.querySelector(`.queue-item[data-lsid="${data.lsid}"]`)?.classList.add("on");
+        break;
+      case "error": if (data.code === "auth_failed") location.href = "/login?next=/console"; break;
+      default: break;
     }
   };
   socket.onclose = () => {
     clearInterval(ping);
+    for (const pending of Object.values(state.pending)) pending.reject(new Error("offline"));
+    state.pending = {};
     $("live-dot").classList.remove("live");
     $("live-text").textContent = "Offline, reconnecting…";
     setTimeout(connect, 2000);
@@ -240,30 +321,22 @@ $("chat-form").addEventListener("submit", async (e) => {
   const body = input.value;
   if (!body.trim() || !state.current) return;
   input.value = "";
-  await call("POST", `/console/api/sessions/${state.current}/chat`, { body });
+  await send("chat", { lsid: state.current, body });
 });
 $("transfer").addEventListener("click", () =>
-  call("POST", `/console/api/sessions/${state.current}/transfer`, { queue: $("transfer-to").value }));
+  send("transfer", { lsid: state.current, to: $("transfer-to").value }));
 $("invite").addEventListener("click", () =>
-  call("POST", `/console/api/sessions/${state.current}/invite`, { user_id: Number($("invite-who").value) }));
-$("leave").addEventListener("click", () =>
-  call("POST", `/console/api/sessions/${state.current}/leave`));
+  send("invite", { lsid: state.current, username: $("invite-who").value }));
+$("leave").addEventListener("click", () => send("leave", { lsid: state.current }));
 $("end").addEventListener("click", () => {
-  const questions = state.detail ? state.detail.survey : [];
-  $("survey").replaceChildren(...questions.map((q) => {
-    if (q.type === "radio" || q.type === "select") {
-      return el("label", {}, q.label, el("select", { name: q.name },
-        el("option", { value: "" }, "—"), ...q.options.map((o) => el("option", { value: o }, o))));
-    }
-    const input = q.type === "textarea" ? el("textarea", { name: q.name, rows: "3" }) : el("input", { name: q.name });
-    return el("label", {}, q.label, input);
-  }));
-  $("end-dialog").showModal();
+  if (confirm("End this session for everyone?")) send("end", { lsid: state.current });
 });
 $("end-dialog").addEventListener("close", async () => {
-  if ($("end-dialog").returnValue !== "end" || !state.current) return;
-  const survey = Object.fromEntries(new FormData($("end-form")).entries());
-  await call("POST", `/console/api/sessions/${state.current}/end`, { survey });
+  if ($("end-dialog").returnValue !== "end" || !state.surveyFor) return;
+  const answers = Object.fromEntries([...new FormData($("end-form")).entries()].filter(([, v]) => v.trim()));
+  const lsid = state.surveyFor;
+  state.surveyFor = null;
+  if (Object.keys(answers).length) await send("survey", { lsid, answers });
 });
 
 connect();

@@ -1,0 +1,95 @@
+"""Live clients: ``supportbox customer`` and ``supportbox rep``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+
+from supportbox.cli import common
+from supportbox.clients import customer, rep
+from supportbox.errors import InvalidInput
+
+
+def register(commands: common.Subparsers) -> None:
+    joiner = commands.add_parser(
+        "customer",
+        help="join a support session as the customer",
+        description="Join a support session from a launcher (--server, --lsid, "
+        "--token), a key URL, or a session key (--server, --key).",
+    )
+    joiner.add_argument("url", nargs="?", help="a key URL http(s)://HOST/?ak=...")
+    joiner.add_argument("--server", help="base URL of the server, http(s)://HOST")
+    joiner.add_argument("--lsid", help="the session id, from the launcher")
+    joiner.add_argument("--token", help="the single-use join token, from the launcher")
+    joiner.add_argument("--key", help="a 7-digit session key a representative gave")
+    _add_common(joiner)
+    joiner.set_defaults(handler=run_customer)
+
+    desk = commands.add_parser(
+        "rep",
+        help="provide support from a terminal",
+        description="Log in as a representative; the password comes from "
+        "SUPPORTBOX_PASSWORD or a prompt.",
+    )
+    desk.add_argument("--server", required=True, help="base URL of the server")
+    desk.add_argument("--username", required=True)
+    _add_common(desk)
+    desk.set_defaults(handler=run_rep)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="events as JSON lines on stdout, commands as JSON lines on stdin",
+    )
+    parser.add_argument(
+        "--answer",
+        action="append",
+        metavar="NAME=VALUE",
+        help="answer the exit survey without asking (repeatable)",
+    )
+
+
+def _answers(args: argparse.Namespace) -> dict[str, str] | None:
+    if args.answer is None:
+        return None
+    answers = {}
+    for pair in args.answer:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"--answer {pair!r} is not NAME=VALUE")
+        answers[name] = value
+    return answers
+
+
+def run_customer(args: argparse.Namespace) -> int:
+    ticket = None
+    if args.lsid or args.token:
+        if not (args.server and args.lsid and args.token):
+            raise InvalidInput("--lsid and --token need --server too")
+        ticket = customer.Ticket(args.server, args.lsid, args.token)
+    elif args.key and not args.server:
+        raise InvalidInput("--key needs --server")
+    elif not (args.url or args.key):
+        raise InvalidInput("give --server with --lsid and --token, --key, or a URL")
+    return customer.main(
+        ticket,
+        args.url,
+        args.server,
+        args.key,
+        as_json=args.json,
+        answers=_answers(args),
+    )
+
+
+def run_rep(args: argparse.Namespace) -> int:
+    password = os.environ.get("SUPPORTBOX_PASSWORD") or getpass.getpass("password: ")
+    return rep.main(
+        args.server,
+        args.username,
+        password,
+        as_json=args.json,
+        answers=_answers(args),
+    )

@@ -1,0 +1,171 @@
+"""A live connection that outlives dropped sockets.
+
+:class:`Link` sends ``hello``, and when the socket drops it reconnects
+with the resume token of its last ``welcome`` and the last ``seq`` it saw
+of each session, until the server's grace period has passed. It hands the
+application every frame once: events already seen are dropped, and
+commands not yet answered are resent with their ids (the server answers
+a repeated id without doing the command again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from supportbox.errors import SupportboxError
+
+Hello = Callable[["Link"], dict[str, Any]]
+
+
+class LinkFailed(SupportboxError):
+    """The server refused us, or could not be reached again in time."""
+
+
+def live_url(server: str) -> str:
+    """``http(s)://host[:port]`` to the ``ws(s)://.../live`` endpoint."""
+    base = server.rstrip("/")
+    if base.startswith("https://"):
+        return "wss://" + base.removeprefix("https://") + "/live"
+    if base.startswith("http://"):
+        return "ws://" + base.removeprefix("http://") + "/live"
+    if base.startswith(("ws://", "wss://")):
+        return base if base.endswith("/live") else base + "/live"
+    raise LinkFailed(f"server {server!r} is not an http(s):// URL")
+
+
+class Link:
+    def __init__(self, url: str, hello: Hello, grace: float = 60.0) -> None:
+        self.url = url
+        self.hello = hello
+        self.grace = grace
+        self.resume_token: str | None = None
+        self.welcome: dict[str, Any] | None = None
+        self.last_seq: dict[str, int] = {}
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: dict[str, str] = {}
+        self.waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.ws: ClientConnection | None = None
+        self.stopped = False
+        self._ids = itertools.count(1)
+        self._prefix = secrets.token_hex(4)
+
+    # commands
+
+    async def command(self, kind: str, **fields: Any) -> str:
+        """Send a command (now, or after the next reconnect); its id."""
+        ident = f"{self._prefix}-{next(self._ids)}"
+        text = json.dumps({"type": kind, "id": ident, **fields})
+        self.outbox[ident] = text
+        await self._send(text)
+        return ident
+
+    async def request(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Send a command and wait for its ``ok`` or ``error``."""
+        ident = await self.command(kind, **fields)
+        future = self.waiters[ident] = asyncio.get_running_loop().create_future()
+        reply: dict[str, Any] = await future
+        return reply
+
+    async def _send(self, text: str) -> None:
+        if self.ws is None:
+            return
+        with contextlib.suppress(ConnectionClosed):  # resent after the reconnect
+            await self.ws.send(text)
+
+    async def close(self) -> None:
+        """Say ``bye`` and stop; nothing is resumed after this."""
+        self.stopped = True
+        if self.ws is not None:
+            await self._send(json.dumps({"type": "bye"}))
+            await self.ws.close()
+
+    # the connection loop
+
+    async def run(self) -> None:
+        """Connect, and reconnect after drops, until closed.
+
+        Raises :class:`LinkFailed` when the server refuses the hello or
+        cannot be reached again within the grace period.
+        """
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        attempt = 0
+        while not self.stopped:
+            try:
+                await self._connect_once()
+                deadline, attempt = None, 0
+            except (OSError, ConnectionClosed, TimeoutError, InvalidHandshake) as exc:
+                if self.welcome is None:
+                    raise LinkFailed(f"cannot reach {self.url}: {exc}") from None
+            except InvalidURI:
+                raise LinkFailed(f"{self.url} is not a WebSocket URL") from None
+            finally:
+                self.ws = None
+            if self.stopped:
+                break
+            deadline = deadline or loop.time() + self.grace
+            if loop.time() > deadline:
+                raise LinkFailed("the connection could not be resumed in time")
+            self.inbox.put_nowait({"type": "link", "state": "reconnecting"})
+            await asyncio.sleep(min(0.1 * 2**attempt, 3.0))
+            attempt += 1
+
+    async def _connect_once(self) -> None:
+        async with connect(self.url, open_timeout=10, max_size=2**22) as ws:
+            await ws.send(json.dumps(self.hello(self)))
+            first = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            if first.get("type") != "welcome":
+                self.stopped = True
+                raise LinkFailed(first.get("message", "the server refused the hello"))
+            resumed = self.welcome is not None
+            self.welcome = first
+            self.resume_token = first["resume_token"]
+            self.grace = float(first.get("resume_grace", self.grace))
+            self.ws = ws
+            self.inbox.put_nowait(first)
+            if resumed:
+                self.inbox.put_nowait({"type": "link", "state": "resumed"})
+            for text in list(self.outbox.values()):
+                await ws.send(text)
+
+            beat = asyncio.get_running_loop().create_task(
+                self._heartbeat(ws, float(first.get("heartbeat", 20)))
+            )
+            try:
+                async for data in ws:
+                    self._receive(json.loads(data))
+            finally:
+                beat.cancel()
+
+    async def _heartbeat(self, ws: ClientConnection, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await ws.send('{"type":"ping"}')
+            except ConnectionClosed:
+                return
+
+    def _receive(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "pong":
+            return
+        if kind == "event":
+            lsid, seq = frame["lsid"], frame["event"]["seq"]
+            if seq <= self.last_seq.get(lsid, 0):
+                return
+            self.last_seq[lsid] = seq
+        if kind in ("ok", "error") and "re" in frame:
+            self.outbox.pop(frame["re"], None)
+            waiter = self.waiters.pop(frame["re"], None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(frame)
+        self.inbox.put_nowait(frame)

@@ -1,0 +1,152 @@
+"""``supportbox rep``: a representative's queues and sessions in a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import socket
+from typing import Any
+
+from supportbox.clients.app import App
+from supportbox.clients.console import Console, stdin_lines
+from supportbox.clients.link import Link, live_url
+
+HELP = """commands (the current session is the last one joined):
+  /queues               list waiting sessions
+  /accept [LSID]        take the next waiting session, or LSID
+  /join LSID            join a session you were invited to
+  /sessions             your sessions;  /switch LSID  to change the current one
+  /key VALUE            set the external key
+  /note TEXT            add a session note
+  /transfer QUEUE       general, rep:<user id> or team:<team id>
+  /invite USERNAME      invite another representative
+  /leave  /end          leave the session / end it for everyone
+  /survey NAME=VALUE .. answer your exit survey
+  /quit                 log out
+  anything else         chat in the current session"""
+
+#: Commands whose JSON form takes the current session when it names none.
+SESSION_COMMANDS = frozenset(
+    {"chat", "external_key", "note", "transfer", "invite", "leave", "end", "survey"}
+)
+
+
+class Rep(App):
+    def __init__(
+        self, server: str, username: str, password: str, console: Console, **kw: Any
+    ) -> None:
+        super().__init__(Link(live_url(server), self.hello), console, **kw)
+        self.username, self.password = username, password
+        self.sessions: list[str] = []
+        self.current: str | None = None
+        self.last_left: str | None = None
+
+    def hello(self, link: Link) -> dict[str, Any]:
+        hello: dict[str, Any] = {
+            "type": "hello",
+            "v": 1,
+            "role": "representative",
+            "client": {"hostname": socket.gethostname(), "os": platform.system()},
+        }
+        if link.resume_token:
+            hello["resume_token"] = link.resume_token
+            hello["sessions"] = {
+                lsid: link.last_seq.get(lsid, 0) for lsid in self.sessions
+            }
+        else:
+            hello["username"], hello["password"] = self.username, self.password
+        return hello
+
+    async def on_frame(self, frame: dict[str, Any]) -> None:
+        self.console.frame(frame)
+        kind = frame.get("type")
+        if kind == "welcome" and frame.get("sessions") is not None:
+            self.console.say(
+                f"* logged in as {frame['user']['name']}; /help for commands"
+            )
+        elif kind == "joined":
+            if frame["lsid"] not in self.sessions:
+                self.sessions.append(frame["lsid"])
+            self.current = frame["lsid"]
+            self.console.say(f"* in session {frame['lsid']} (current)")
+        elif kind == "left":
+            if frame["lsid"] in self.sessions:
+                self.sessions.remove(frame["lsid"])
+            self.last_left = frame["lsid"]
+            self.current = self.sessions[-1] if self.sessions else None
+        elif kind == "survey":
+            await self.on_survey(frame)
+        elif kind == "ok" and "waiting" in frame:
+            self.console.frame({"type": "queues", **frame})
+
+    def complete(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        if kind in SESSION_COMMANDS and "lsid" not in fields:
+            lsid = self.last_left if kind == "survey" else self.current
+            if lsid:
+                fields["lsid"] = lsid
+        return fields
+
+    async def on_line(self, line: str) -> None:
+        if not line.startswith("/"):
+            await self._in_session("chat", body=line)
+            return
+        name, _, rest = line[1:].partition(" ")
+        rest = rest.strip()
+        if name == "help":
+            self.console.say(HELP)
+        elif name == "quit":
+            self.finish()
+        elif name == "queues":
+            await self.link.command("queues")
+        elif name == "accept":
+            await self.link.command("accept", **({"lsid": rest} if rest else {}))
+        elif name == "join" and rest:
+            await self.link.command("join", lsid=rest)
+        elif name == "sessions":
+            self.console.say(f"* sessions: {', '.join(self.sessions) or 'none'}")
+        elif name == "switch" and rest in self.sessions:
+            self.current = rest
+        elif name == "key":
+            await self._in_session("external_key", external_key=rest)
+        elif name == "note" and rest:
+            await self._in_session("note", body=rest)
+        elif name == "transfer" and rest:
+            await self._in_session("transfer", to=rest)
+        elif name == "invite" and rest:
+            await self._in_session("invite", username=rest)
+        elif name in ("leave", "end"):
+            await self._in_session(name)
+        elif name == "survey" and self.last_left:
+            pairs = (p.partition("=") for p in rest.split())
+            await self.submit_survey(self.last_left, {k: v for k, _, v in pairs})
+        else:
+            self.console.say(f"! cannot do {line!r}; /help lists the commands")
+
+    async def _in_session(self, kind: str, **fields: Any) -> None:
+        if self.current is None:
+            self.console.say("! you are in no session; /accept one first")
+            return
+        await self.link.command(kind, lsid=self.current, **fields)
+
+
+async def run(
+    server: str,
+    username: str,
+    password: str,
+    *,
+    as_json: bool = False,
+    answers: dict[str, str] | None = None,
+) -> int:
+    rep = Rep(
+        server,
+        username,
+        password,
+        Console(as_json),
+        lines=stdin_lines(),
+        answers=answers,
+    )
+    return await rep.run()
+
+
+def main(server: str, username: str, password: str, **kwargs: Any) -> int:
+    return asyncio.run(run(server, username, password, **kwargs))

@@ -1,0 +1,149 @@
+"""The WebSocket route ``/live``: one endpoint for both roles.
+
+The receive loop reads one frame at a time and answers it before reading
+the next, so a client's commands take effect in the order it sent them.
+A bad frame gets an ``error`` frame and the loop goes on; a client that
+sends nothing for ``live_idle_timeout`` seconds is closed (code 4000)
+and treated as a dropped connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from supportbox.live import customer, protocol, rep
+from supportbox.live.connection import Connection
+from supportbox.live.errors import error_for
+from supportbox.live.limiter import FallbackLimiter, Limiter, limiter_of
+from supportbox.live.protocol import Message, ProtocolError
+from supportbox.live.registry import Registry
+from supportbox.logs import session_log
+from supportbox.runtime import Runtime
+
+IDLE_CLOSE = 4000
+
+
+def registry_of(runtime: Runtime) -> Registry:
+    registry: Registry = runtime.services["live"]
+    return registry
+
+
+async def live(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    registry = registry_of(runtime)
+    address = websocket.client.host if websocket.client else "unknown"
+    await websocket.accept()
+    conn = Connection(websocket, runtime, registry, address)
+    limiter = limiter_of(runtime, registry.limiter)
+    session_log.debug("live connection %s opened from %s", conn.id, address)
+
+    deliberate = False
+    try:
+        deliberate = await _serve(conn, limiter)
+    finally:
+        if conn.role is not None:
+            await conn.close(deliberate)
+            session_log.info(
+                "live %s connection %s closed (%s)",
+                conn.role,
+                conn.id,
+                "bye" if deliberate else "dropped",
+            )
+        else:
+            conn.closing = True
+
+
+async def _serve(conn: Connection, limiter: Limiter) -> bool:
+    """Answer frames until the peer goes; ``True`` if it said ``bye``."""
+    idle = conn.runtime.settings.live_idle_timeout
+    while True:
+        try:
+            async with asyncio.timeout(idle):
+                message = await conn.websocket.receive()
+        except TimeoutError:
+            await conn.send(
+                protocol.error_frame("idle_timeout", "no message within the timeout")
+            )
+            conn.closing = True
+            await conn.websocket.close(IDLE_CLOSE, "idle timeout")
+            return False
+        if message["type"] == "websocket.disconnect":
+            return False
+        frame = message.get("text")
+        if frame is None:
+            frame = message.get("bytes") or b""
+        if await _answer(conn, frame, limiter):
+            await conn.websocket.close(1000)
+            return True
+
+
+async def _answer(conn: Connection, frame: str | bytes, limiter: Limiter) -> bool:
+    """Handle one frame; ``True`` when it was ``bye``."""
+    msg: Message | None = None
+    try:
+        msg = protocol.parse(frame)
+        if msg.type == "bye":
+            return True
+        reply = await _dispatch(conn, msg, limiter)
+    except Exception as exc:
+        re = msg.id if msg is not None else None
+        reply = error_for(exc, re)
+        if reply is None:
+            session_log.exception("live connection %s: command failed", conn.id)
+            reply = protocol.error_frame(protocol.INTERNAL, "internal error", re)
+    if reply is None:
+        return False
+    if msg is not None and msg.id is not None and conn.identity:
+        conn.registry.remember(conn.identity, msg.id, reply)
+    await conn.send(reply)
+    return False
+
+
+async def _dispatch(
+    conn: Connection, msg: Message, limiter: Limiter
+) -> dict[str, Any] | None:
+    if msg.type == "ping":
+        return {"type": "pong", **({"re": msg.id} if msg.id else {})}
+    if msg.type == "hello":
+        if conn.role is not None:
+            raise ProtocolError(protocol.ALREADY_AUTHENTICATED, "already said hello")
+        if msg.get("v") != protocol.VERSION:
+            raise ProtocolError(
+                protocol.UNSUPPORTED_VERSION,
+                f"this server speaks version {protocol.VERSION}",
+            )
+        role = msg.get("role")
+        if role == protocol.CUSTOMER:
+            await customer.hello(conn, msg, limiter)
+        elif role == protocol.REPRESENTATIVE:
+            await rep.hello(conn, msg, limiter)
+        else:
+            raise ProtocolError(protocol.INVALID, f"role {role!r} is not known")
+        return None
+    if conn.role is None:
+        raise ProtocolError(protocol.NOT_AUTHENTICATED, "say hello first")
+
+    handler = conn.handlers.get(msg.type)
+    if handler is None:
+        raise ProtocolError(
+            protocol.FORBIDDEN, f"{msg.type} is not available to a {conn.role}"
+        )
+    if msg.id is not None:
+        done = conn.registry.reply_to(conn.identity, msg.id)
+        if done is not None:
+            return {**done, "duplicate": True}
+    return protocol.ok_frame(msg.id, **await handler(conn, msg))
+
+
+def routes() -> list[BaseRoute]:
+    return [WebSocketRoute("/live", live)]
+
+
+def install(runtime: Runtime) -> None:
+    runtime.services["live"] = Registry(
+        float(runtime.settings.resume_grace), FallbackLimiter()
+    )
