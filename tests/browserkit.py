@@ -6,12 +6,12 @@ downloads a browser of its own here.
 
 from __future__ import annotations
 
-import atexit
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from serverkit import LiveServer
 
@@ -31,32 +31,22 @@ ARGS = [
 VIEWPORT = {"width": 1366, "height": 768}
 
 
-_running: list[tuple[Playwright, Browser]] = []
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for the tests of one module.
 
-
-def _stop() -> None:
-    for playwright, launched in _running:
-        launched.close()
-        playwright.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Browser:
-    """One chromium per test process, shared by every module that imports this.
-
-    Each importing module gets its own fixture instance, and Playwright's
-    sync API cannot nest, so the browser is started once and stopped at exit.
+    Playwright's sync API keeps an event loop running in the main thread
+    while it is started, which would break ``asyncio.run`` in other tests
+    of the same process; module scope stops it before pytest moves on.
     """
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing; run tools/install-browser.sh")
-    if not _running:
-        playwright = sync_playwright().start()
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=ARGS, headless=True
         )
-        _running.append((playwright, launched))
-        atexit.register(_stop)
-    return _running[0][1]
+        yield launched
+        launched.close()
 
 
 def new_page(browser: Browser) -> Page:
