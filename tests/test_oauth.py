@@ -163,6 +163,7 @@ def test_a_wrong_secret_is_refused_and_audited_without_the_secret(
     live: LiveServer, http: httpx.Client
 ) -> None:
     client_id, _ = creds(live)
+    assert_token(http.post("/oauth2/token", auth=creds(live), data=FORM))
     response = http.post(
         "/oauth2/token", auth=(client_id, "wrong-secret-xyz"), data=FORM
     )

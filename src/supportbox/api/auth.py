@@ -111,26 +111,36 @@ def _unauthorized(message: str, namespace: str) -> Response:
     )
 
 
+def _audit(
+    runtime: Runtime, action: str, actor: str, outcome: str, ip: str, **detail: str
+) -> None:
+    with runtime.write_db() as db, db.begin():
+        audit.record(db, action, actor, outcome, ip, **detail)
+
+
 def _bearer(runtime: Runtime, token: str, ip: str) -> Principal | None:
-    with runtime.db() as db, db.begin():
+    with runtime.db() as db:
         account = tokens.resolve(db, token)
-        if account is None:
-            audit.record(db, "api.bearer", "unknown token", audit.FAILED, ip)
-            return None
-        return account_principal(account, ip)
+        principal = None if account is None else account_principal(account, ip)
+    if principal is None:
+        _audit(runtime, "api.bearer", "unknown token", audit.FAILED, ip)
+    return principal
 
 
 def _legacy(
     runtime: Runtime, username: str, password: str, ip: str
 ) -> Principal | None:
-    with runtime.db() as db, db.begin():
+    with runtime.db() as db:
         user = users.authenticate(db, username, password)
-        if user is None or not user.perm_api:
-            reason = "wrong credentials" if user is None else "no API permission"
-            audit.record(db, "api.login", username, audit.FAILED, ip, reason=reason)
-            return None
-        audit.record(db, "api.login", user.username, audit.OK, ip)
-        return user_principal(user, ip)
+        principal = None
+        if user is not None and user.perm_api:
+            principal = user_principal(user, ip)
+    if principal is None:
+        reason = "wrong credentials" if user is None else "no API permission"
+        _audit(runtime, "api.login", username, audit.FAILED, ip, reason=reason)
+        return None
+    _audit(runtime, "api.login", principal.name, audit.OK, ip)
+    return principal
 
 
 async def authenticate(

@@ -64,7 +64,7 @@ def _credentials(request: Request, params: Params) -> tuple[str, str]:
 
 def _mint(runtime: Runtime, client_id: str, secret: str, ip: str) -> str | None:
     """A new token, or ``None`` for wrong credentials; audited either way."""
-    with runtime.db() as db, db.begin():
+    with runtime.write_db() as db, db.begin():
         account = tokens.check_client(db, client_id, secret)
         if account is None:
             audit.record(db, "api.token", client_id, audit.FAILED, ip)
