@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres check format clean
+.PHONY: install system-deps run test test-sqlite test-postgres check format clean
 
 install: $(STAMP)
 
@@ -23,15 +23,20 @@ run: install
 	$(BIN)/python tools/welcome.py --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 	exec $(BIN)/supportbox serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
-test: install test-sqlite test-postgres
+test: install system-deps test-sqlite test-postgres
+
+# Debian packages that tests drive for real (nginx); skipped tests say so
+# when these cannot be installed.
+system-deps:
+	tools/install-system.sh
 
 test-sqlite: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # The same suite against the local PostgreSQL; skipped, saying so, when it
 # does not answer.
 test-postgres: install
-	SUPPORTBOX_TEST_DB=postgresql $(BIN)/pytest
+	SUPPORTBOX_TEST_DB=postgresql $(BIN)/pytest -n 2
 
 check: install
 	$(BIN)/ruff format --check src tests bench tools

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import redis
 import uvicorn
 from sqlalchemy import create_engine, text
 
@@ -31,6 +33,21 @@ from supportbox.web.app import build_app
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SUPPORTBOX_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+REDIS_URL = os.environ.get("SUPPORTBOX_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def redis_answers() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+needs_redis = pytest.mark.skipif(
+    not redis_answers(), reason=f"SKIPPED: Redis does not answer at {REDIS_URL}"
 )
 
 

@@ -199,3 +199,46 @@ def test_a_least_busy_team_offers_new_sessions_to_an_online_member(
         return offer
 
     assert run(runtime, scenario)["type"] == "offer"
+
+
+def test_the_sweeper_ends_a_session_whose_customer_never_came_back(
+    runtime: Runtime,
+) -> None:
+    from supportbox.core.sweeper import Sweeper
+
+    runtime.settings = runtime.settings.replace(resume_grace=1)
+
+    async def scenario(hub: Hub) -> str:
+        opened = await hub.open_session(request(QueueRef("general")))
+        gs = await hub.accept(opened.lsid, ALICE)
+        await hub.connection(opened.lsid, gs, True)
+        await hub.connection(opened.lsid, opened.customer_gs, False)
+        sweeper = Sweeper(runtime, hub, interval=0.1)
+        await sweeper.sweep()
+        assert (await hub.state(opened.lsid)).status == "active"
+        await asyncio.sleep(1.1)
+        await sweeper.sweep()
+        return (await hub.state(opened.lsid)).status
+
+    assert run(runtime, scenario) == "ended"
+
+
+def test_the_sweeper_disconnects_participants_of_a_dead_node(runtime: Runtime) -> None:
+    from supportbox.core.sweeper import Sweeper
+
+    async def scenario(hub: Hub) -> tuple[bool, str]:
+        opened = await hub.open_session(request(QueueRef("general")))
+        gs = await hub.accept(opened.lsid, ALICE)
+        await hub.connection(opened.lsid, gs, True)
+        # This "node" never beats: to the sweeper it is dead.
+        sweeper = Sweeper(runtime, hub, interval=0.01)
+        runtime.node_id, ours = "someone-else", runtime.node_id
+        await asyncio.sleep(0.05)
+        await sweeper.sweep()
+        state = await hub.state(opened.lsid)
+        runtime.node_id = ours
+        return state.member(gs).connected, stored_types(runtime, opened.lsid)[-1]
+
+    connected, last = run(runtime, scenario)
+    assert connected is False
+    assert last == ev.MEMBER_STATE_CHANGED

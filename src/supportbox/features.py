@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from supportbox.broker.memory import MemoryBroker
+from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
+from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
 from supportbox.web import health
@@ -24,7 +25,9 @@ def routes() -> list[BaseRoute]:
 
 def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
-    broker = MemoryBroker()
+    broker = make_broker(runtime.settings.broker_url)
     runtime.services["broker"] = broker
-    runtime.services["hub"] = Hub(runtime, broker)
+    hub = Hub(runtime, broker)
+    runtime.services["hub"] = hub
+    runtime.services["sweeper"] = Sweeper(runtime, hub)
     live.install(runtime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     appliance_id: str
     started_at: float = field(default_factory=time.time)
+    node_id: str = field(default_factory=lambda: secrets.token_hex(8))
     services: dict[str, Any] = field(default_factory=dict)
     observers: list[SessionObserver] = field(default_factory=list)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from supportbox.errors import ConfigError
+
 
 class Subscription(Protocol):
     """Messages of one or more channels, until closed."""
@@ -23,7 +25,28 @@ class Subscription(Protocol):
         """The next message; waits for it."""
         ...
 
+    async def ready(self) -> None:
+        """Return once messages published from now on will arrive.
+
+        Subscribe, await this, then read what storage has: nothing falls
+        between the two.
+        """
+        ...
+
     def close(self) -> None: ...
+
+
+def make_broker(url: str) -> Broker:
+    """The in-process broker for an empty ``url``, else the Redis one."""
+    if not url:
+        from supportbox.broker.memory import MemoryBroker
+
+        return MemoryBroker()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from supportbox.broker.redis import RedisBroker
+
+        return RedisBroker(url)
+    raise ConfigError(f"broker url {url!r} is not empty or redis://...")
 
 
 class Broker(Protocol):

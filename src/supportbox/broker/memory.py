@@ -38,6 +38,9 @@ class MemorySubscription:
             self.overflowed = False
         return message
 
+    async def ready(self) -> None:
+        return None
+
     def close(self) -> None:
         self._broker.unsubscribe(self)
 
@@ -53,10 +56,19 @@ class MemoryBroker:
             subscription.offer(message)
 
     def subscribe(self, *channels: str) -> MemorySubscription:
-        subscription = MemorySubscription(self, channels)
-        for channel in channels:
+        return self.attach(MemorySubscription(self, channels))
+
+    def attach(self, subscription: MemorySubscription) -> MemorySubscription:
+        """Start delivering to ``subscription`` on each of its channels."""
+        for channel in subscription.channels:
             self._subscribers[channel].add(subscription)
         return subscription
+
+    def everyone(self) -> set[MemorySubscription]:
+        found: set[MemorySubscription] = set()
+        for members in self._subscribers.values():
+            found |= members
+        return found
 
     def unsubscribe(self, subscription: MemorySubscription) -> None:
         for channel in subscription.channels:

@@ -372,8 +372,17 @@ class Hub:
         session_log.info("session %s ended", lsid)
 
     async def connection(self, lsid: str, gsnumber: int, connected: bool) -> None:
-        def change(state: SessionState, _db: Session) -> tuple[None, list[Event]]:
+        """A participant's connection to this node opened or dropped.
+
+        The sweeper of any node uses what is stored here to notice
+        participants of dead nodes and those who never came back.
+        """
+
+        def change(state: SessionState, db: Session) -> tuple[None, list[Event]]:
             event = state.connection(gsnumber, connected)
+            row = store.participant(db, lsid, gsnumber)
+            row.node_id = self.runtime.node_id if connected else None
+            row.disconnected_at = None if connected else time.time()
             return None, [] if event is None else [event]
 
         await self._change(lsid, change)
@@ -510,6 +519,7 @@ class Hub:
                     db.add(presence)
                 presence.connections += 1
                 presence.last_seen = now
+                presence.node_id = self.runtime.node_id
                 presence.hostname, presence.os = client.hostname, client.os
                 presence.public_ip = client.public_ip
 

@@ -265,6 +265,8 @@ class Participant(Base):
     connected: Mapped[bool] = mapped_column(Boolean, default=True)
     teams: Mapped[list[Any]] = mapped_column(default=list)
     token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    node_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    disconnected_at: Mapped[float | None] = mapped_column(Float, default=None)
     joined_at: Mapped[float] = mapped_column(Float)
     left_at: Mapped[float | None] = mapped_column(Float, default=None)
     seconds_involved: Mapped[int] = mapped_column(Integer, default=0)
@@ -272,6 +274,17 @@ class Participant(Base):
     session: Mapped[SupportSession] = relationship(back_populates="participants")
 
     __table_args__ = (UniqueConstraint("session_id", "gsnumber"),)
+
+
+class Node(Base):
+    """A running server process; its heartbeat tells the others it is alive."""
+
+    __tablename__ = "node"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float, index=True)
 
 
 class RepPresence(Base):
@@ -286,6 +299,7 @@ class RepPresence(Base):
     last_seen: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20), default="available")
     connections: Mapped[int] = mapped_column(Integer, default=1)
+    node_id: Mapped[str | None] = mapped_column(String(64), default=None)
     hostname: Mapped[str] = mapped_column(String(255), default="Unknown")
     os: Mapped[str] = mapped_column(String(255), default="Unknown")
     public_ip: Mapped[str] = mapped_column(String(64), default="Unknown")

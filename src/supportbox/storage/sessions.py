@@ -37,6 +37,17 @@ def get(db: Session, lsid: str) -> SupportSession:
     return row
 
 
+def participant(db: Session, lsid: str, gsnumber: int) -> Participant:
+    row = db.scalar(
+        select(Participant)
+        .join(SupportSession, SupportSession.id == Participant.session_id)
+        .where(SupportSession.lsid == lsid, Participant.gsnumber == gsnumber)
+    )
+    if row is None:
+        raise NotFound(f"no participant {gsnumber} in session {lsid}")
+    return row
+
+
 def _member(p: Participant) -> Member:
     return Member(
         gsnumber=p.gsnumber,

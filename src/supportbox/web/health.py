@@ -24,9 +24,13 @@ def probe(runtime: Runtime) -> str | None:
 async def check_health(request: Request) -> PlainTextResponse:
     runtime: Runtime = request.app.state.runtime
     problem = probe(runtime)
+    # Which node answered, for operators checking a load balancer.
+    headers = {"X-Supportbox-Node": runtime.node_id}
     if problem is None:
-        return PlainTextResponse("healthy\n")
-    return PlainTextResponse(f"unhealthy: {problem}\n", status_code=500)
+        return PlainTextResponse("healthy\n", headers=headers)
+    return PlainTextResponse(
+        f"unhealthy: {problem}\n", status_code=500, headers=headers
+    )
 
 
 routes = [Route("/check_health", check_health, methods=["GET", "HEAD"])]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 14:27:54.429897
+Create Date: 2026-12-03 14:35:20.874837
 """
 
 from collections.abc import Sequence
@@ -68,6 +68,19 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
+    op.create_table(
+        "node",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("hostname", sa.String(length=255), nullable=False),
+        sa.Column("started_at", sa.Float(), nullable=False),
+        sa.Column("last_seen", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("node", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_node_last_seen"), ["last_seen"], unique=False
+        )
+
     op.create_table(
         "public_site",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -184,6 +197,7 @@ def upgrade() -> None:
         sa.Column("last_seen", sa.Float(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("connections", sa.Integer(), nullable=False),
+        sa.Column("node_id", sa.String(length=64), nullable=True),
         sa.Column("hostname", sa.String(length=255), nullable=False),
         sa.Column("os", sa.String(length=255), nullable=False),
         sa.Column("public_ip", sa.String(length=64), nullable=False),
@@ -272,6 +286,8 @@ def upgrade() -> None:
         sa.Column("connected", sa.Boolean(), nullable=False),
         sa.Column("teams", sa.JSON(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=True),
+        sa.Column("node_id", sa.String(length=64), nullable=True),
+        sa.Column("disconnected_at", sa.Float(), nullable=True),
         sa.Column("joined_at", sa.Float(), nullable=False),
         sa.Column("left_at", sa.Float(), nullable=True),
         sa.Column("seconds_involved", sa.Integer(), nullable=False),
@@ -285,6 +301,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("session_id", "gsnumber"),
     )
+    with op.batch_alter_table("participant", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_participant_node_id"), ["node_id"], unique=False
+        )
+
     op.create_table(
         "recording",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -386,6 +407,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_recording_session_id"))
 
     op.drop_table("recording")
+    with op.batch_alter_table("participant", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_participant_node_id"))
+
     op.drop_table("participant")
     with op.batch_alter_table("support_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_support_session_status"))
@@ -409,6 +433,10 @@ def downgrade() -> None:
 
     op.drop_table("session_key")
     op.drop_table("public_site")
+    with op.batch_alter_table("node", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_node_last_seen"))
+
+    op.drop_table("node")
     op.drop_table("meta")
     op.drop_table("custom_field")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
