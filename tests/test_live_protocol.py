@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 
 from livekit import Peer, connect_customer, connect_rep, open_session, stored_events
-from serverkit import LiveServer
+from serverkit import LiveServer, run_server
 from supportbox.core import events as ev
+from supportbox.settings import Settings
 
 
 def test_a_rep_accepts_and_chats_with_a_customer(server: LiveServer) -> None:
@@ -176,3 +179,35 @@ def test_a_command_resent_with_the_same_id_is_not_done_twice(
     first, second = asyncio.run(scenario())
     assert second == {**first, "duplicate": True}
     assert [e.body for e in stored_events(server, opened.lsid)].count("only once") == 1
+
+
+@pytest.fixture
+def impatient_server(
+    demo_settings: tuple[Settings, dict[str, Any]],
+) -> Iterator[LiveServer]:
+    settings, credentials = demo_settings
+    with run_server(settings.replace(live_idle_timeout=1), credentials) as live:
+        yield live
+
+
+def test_a_silent_client_is_closed_and_a_pinging_one_is_not(
+    impatient_server: LiveServer,
+) -> None:
+    server = impatient_server
+    opened = open_session(server)
+
+    async def scenario() -> tuple[dict[str, Any], int | None, str]:
+        customer, _ = await connect_customer(server, opened)
+        for _ in range(4):  # two seconds of pings at half the timeout
+            await customer.send("ping")
+            await customer.expect("pong")
+            await asyncio.sleep(0.5)
+        alive = (await customer.call("chat", body="still connected"))["type"]
+        warning = await customer.expect("error")
+        await customer.ws.wait_closed()
+        return warning, customer.ws.close_code, alive
+
+    warning, code, alive = asyncio.run(scenario())
+    assert alive == "ok"
+    assert warning["code"] == "idle_timeout"
+    assert code == 4000

@@ -80,7 +80,6 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
     )
     conn.watch_queues(user_id)
     for lsid, gs in held.items():
-        await conn.hub.connection(lsid, gs, True)
         await conn.attach(lsid, gs, resume.get(lsid, 0))
     if held:
         session_log.info("user %s resumed %s session(s)", user_id, len(held))
