@@ -7,22 +7,11 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
+ASSETS := node_modules/.installed
 
 .PHONY: install assets browser system-deps run test test-sqlite test-postgres check format clean
 
 install: $(STAMP) assets
-
-# Front-end packages (xterm.js, asciinema-player) from the npm registry,
-# served from node_modules; never committed.
-assets: node_modules/.package-lock.json
-
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $@
-
-# Debian's chromium for the browser tests, when it is missing.
-browser:
-	@test -x /usr/bin/chromium || tools/install-browser.sh
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,12 +19,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Browser assets (asciinema-player) come from the npm registry, pinned by
+# package-lock.json; the server serves them from node_modules.
+assets: $(ASSETS)
+
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
+
 run: install
 	$(BIN)/supportbox init --demo --data-dir $(DATA_DIR)
 	$(BIN)/python tools/welcome.py --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 	exec $(BIN)/supportbox serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
 test: install system-deps browser test-sqlite test-postgres
+
+# Debian's chromium for the browser tests, when it is missing.
+browser:
+	@test -x /usr/bin/chromium || tools/install-browser.sh
 
 # Debian packages that tests drive for real (nginx); skipped tests say so
 # when these cannot be installed.
@@ -60,4 +61,4 @@ format: install
 	$(BIN)/ruff check --fix src tests bench tools
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache

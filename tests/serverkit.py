@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute
 
 from supportbox.cli.main import main as cli_main
 from supportbox.runtime import Runtime, open_runtime
+from supportbox.server import make_config
 from supportbox.settings import Settings
 from supportbox.web.app import build_app
 
@@ -157,7 +158,7 @@ def run_server(
     )
     runtime = open_runtime(settings)
     app = build_app(runtime, routes)
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    config = make_config(app, settings)
     server = uvicorn.Server(config)
     loop = asyncio.new_event_loop()
 

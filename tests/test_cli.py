@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -15,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from serverkit import free_socket
+from supportbox.cli.main import main
 
 SUPPORTBOX = [sys.executable, "-m", "supportbox"]
 
@@ -22,12 +25,26 @@ SUPPORTBOX = [sys.executable, "-m", "supportbox"]
 def run(
     *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Run the command in this process (fast), as a process would see it."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:
+                code = int(exit_.code or 0)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def run_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command as a real process."""
     return subprocess.run(
-        [*SUPPORTBOX, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
+        [*SUPPORTBOX, *args], capture_output=True, text=True, timeout=60
     )
 
 
@@ -213,7 +230,7 @@ def test_api_account_create_prints_the_secret_once_as_json(store: list[str]) -> 
 def test_unwritable_data_directory_is_one_clear_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = run("init", "--data-dir", str(blocker / "data"))
+    result = run_process("init", "--data-dir", str(blocker / "data"))
     assert_one_clear_line(result, "is not writable")
 
 
@@ -231,7 +248,7 @@ def test_a_database_from_a_newer_version_is_refused(
 def test_serve_refuses_a_database_that_was_never_initialised(tmp_path: Path) -> None:
     data = tmp_path / "empty"
     data.mkdir()
-    result = run("serve", "--data-dir", str(data))
+    result = run_process("serve", "--data-dir", str(data))
     assert_one_clear_line(result, "run 'supportbox init'")
 
 

@@ -13,7 +13,8 @@
     ├── AuthError                         credentials are missing or wrong
     │   └── RateLimited                   too many failures, locked for a while
     ├── PermissionDenied                  authenticated, but not allowed
-    └── SessionStateError                 the session cannot do that now
+    ├── SessionStateError                 the session cannot do that now
+    └── TransferRefused                   a file transfer is not allowed
 
 Messages are lower-case, carry no trailing period and state the condition.
 The HTTP layers turn these into ``<error>`` documents or readable pages;
@@ -71,3 +72,17 @@ class PermissionDenied(SupportboxError):
 
 class SessionStateError(SupportboxError):
     """The session is not in a state that allows the operation."""
+
+
+class TransferRefused(SupportboxError):
+    """A file transfer was refused; the representative is told why.
+
+    ``path`` is the path as the representative asked for it, ``size`` the
+    size in bytes when known, and the message (``reason``) the cause.
+    """
+
+    def __init__(self, reason: str, path: str, size: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+        self.size = size

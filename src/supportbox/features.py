@@ -10,22 +10,29 @@ from starlette.routing import BaseRoute
 
 from supportbox.api import oauth
 from supportbox.api.command import endpoint as command_api
+from supportbox.api.reporting import routes as reporting
+from supportbox.api.reporting.links import LinkKeys
 from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
-from supportbox.web import admin, assets, console, health
+from supportbox.streams.relay import Relay
+from supportbox.web import admin, assets, console, health, public, recordings
 from supportbox.web.security import login
+from supportbox.webhooks import worker as webhooks
 
 
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
+        *live.routes(),
         *oauth.routes,
         *command_api.routes,
-        *live.routes(),
+        *public.routes,
+        *reporting.routes,
+        *recordings.routes,
         *login.routes,
         *admin.routes,
         *console.routes,
@@ -40,5 +47,11 @@ def install(runtime: Runtime) -> None:
     hub = Hub(runtime, broker)
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
-    runtime.services["ratelimit"] = Limiter()
     live.install(runtime)
+    runtime.services["ratelimit"] = Limiter()
+    runtime.services["key_guesses"] = Limiter(
+        runtime.settings.key_guess_limit, window=600.0
+    )
+    webhooks.install(runtime)
+    runtime.services["report_links"] = LinkKeys(runtime.write_db)
+    runtime.services["streams"] = Relay(runtime)

@@ -53,6 +53,13 @@ class Runtime:
         """A new database session; use it as a context manager."""
         return self.sessions()
 
+    def read_db(self) -> Session:
+        """A session for long read-only work, such as streaming a report.
+
+        On SQLite it does not take the write lock; never write through it.
+        """
+        return self.sessions(bind=db.reader(self.engine))
+
     def write_db(self) -> Session:
         """A session for read-modify-write work: it locks before it reads.
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from supportbox import __version__
 from supportbox.logs import log
@@ -35,11 +36,9 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
-def serve(settings: Settings) -> None:
-    """Serve until told to stop; uvicorn drains open requests on SIGTERM."""
-    runtime = open_runtime(settings)
-    app = build_app(runtime)
-    config = uvicorn.Config(
+def make_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """uvicorn's configuration for ``app``; the tests serve with it too."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -48,8 +47,17 @@ def serve(settings: Settings) -> None:
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         ws_max_size=4 * 1024 * 1024,
+        # Bulk data (files, shell output) is already compressed or not worth
+        # compressing; deflate costs more CPU than it saves on a LAN.
+        ws_per_message_deflate=False,
+        lifespan="on",
     )
-    server = _Server(config)
+
+
+def serve(settings: Settings) -> None:
+    """Serve until told to stop; uvicorn drains open requests on SIGTERM."""
+    runtime = open_runtime(settings)
+    server = _Server(make_config(build_app(runtime), settings))
     log.info(
         "supportbox %s serving on %s (data in %s)",
         __version__,

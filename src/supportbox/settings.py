@@ -134,6 +134,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive,
     ),
     Setting(
+        "recording_link_lifetime",
+        str(7 * 24 * 3600),
+        "seconds a signed view or download link of a recording stays valid",
+        _positive,
+    ),
+    Setting(
         "broker_url",
         "",
         "where live traffic between nodes goes: empty for in-process, or "
@@ -151,6 +157,33 @@ SETTINGS: tuple[Setting, ...] = (
         "12",
         "hours a web login (admin interface, console) lasts before the user "
         "must log in again",
+        _positive,
+    ),
+    Setting(
+        "key_guess_limit",
+        "10",
+        "wrong session keys one client address may enter on the public "
+        "site within 10 minutes before it must wait",
+        _positive,
+    ),
+    Setting(
+        "webhook_timeout",
+        "10",
+        "seconds one outbound event post may take, connecting included, "
+        "before it counts as failed and is retried",
+        _positive,
+    ),
+    Setting(
+        "webhook_poll_interval",
+        "5",
+        "seconds between looks for outbound events queued by other nodes "
+        "or replayed from the command line",
+        _positive,
+    ),
+    Setting(
+        "report_link_ttl",
+        str(30 * 86400),
+        "seconds the signed transcript and recording links in reports stay valid",
         _positive,
     ),
 )
@@ -175,9 +208,14 @@ class Settings:
     resume_grace: int = 60
     live_idle_timeout: int = 60
     max_transfer_size: int = 2 * 1024**3
+    recording_link_lifetime: int = 7 * 24 * 3600
     broker_url: str = ""
     require_admin_totp: bool = False
     web_session_hours: int = 12
+    key_guess_limit: int = 10
+    webhook_timeout: int = 10
+    webhook_poll_interval: int = 5
+    report_link_ttl: int = 30 * 86400
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

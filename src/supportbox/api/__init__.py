@@ -1,1 +1,1 @@
-"""The integration APIs: OAuth2 tokens, authentication, the Command API."""
+"""The integration APIs: OAuth2, authentication, command and reporting."""

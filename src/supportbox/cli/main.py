@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from supportbox import __version__
-from supportbox.cli import admin, common, live, setup
+from supportbox.cli import admin, common, live, recordings, setup, webhooks
 from supportbox.errors import SupportboxError
 
 #: Modules with a ``register(subparsers)`` function, in help order.
-FAMILIES = [setup, admin, live]
+FAMILIES = [setup, admin, live, recordings, webhooks]
 
 
 def build_parser() -> argparse.ArgumentParser:

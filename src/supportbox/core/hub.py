@@ -473,6 +473,38 @@ class Hub:
 
         await self._change(lsid, change)
 
+    async def record(
+        self,
+        lsid: str,
+        event_type: str,
+        by_gs: int,
+        *,
+        filename: str | None = None,
+        filesize: int | None = None,
+        data: list[tuple[str, str]] | None = None,
+    ) -> Event:
+        """Store one event performed by ``by_gs`` (a shell opened, a file sent).
+
+        A completed ``File Upload`` or ``File Download`` also counts in the
+        session's ``file_transfer_count``.
+        """
+
+        def change(state: SessionState, db: Session) -> tuple[Event, list[Event]]:
+            if state.status == "ended":
+                raise SessionStateError(f"session {lsid} has ended")
+            event = Event(
+                event_type,
+                performed_by=state.actor(by_gs),
+                filename=filename,
+                filesize=filesize,
+                data=list(data or []),
+            )
+            if event_type in (ev.FILE_UPLOAD, ev.FILE_DOWNLOAD):
+                store.get(db, lsid).file_transfer_count += 1
+            return event, [event]
+
+        return await self._change(lsid, change)
+
     # reading
 
     async def events_since(self, lsid: str, after_seq: int) -> list[Event]:

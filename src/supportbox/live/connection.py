@@ -87,6 +87,16 @@ class Connection:
                 # The receive loop notices the close and cleans up.
                 self.closing = True
 
+    async def send_bytes(self, frame: bytes) -> None:
+        """Send one binary frame (shell and file data); as :meth:`send`."""
+        if self.closing:
+            return
+        async with self._send_lock:
+            try:
+                await self.websocket.send_bytes(frame)
+            except Exception:
+                self.closing = True
+
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
@@ -108,6 +118,9 @@ class Connection:
         # Records that the participant is connected, through this node.
         await self.hub.connection(lsid, gsnumber, True)
         subscription = self.broker.subscribe(f"session:{lsid}")
+        # Across nodes (Redis) a subscription takes a moment to start;
+        # storage is read only after it has, so nothing falls in between.
+        await subscription.ready()
         membership = Membership(lsid, gsnumber, after_seq, subscription)
         self.memberships[lsid] = membership
         self.departed.pop(lsid, None)

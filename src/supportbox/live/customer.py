@@ -13,6 +13,8 @@ from supportbox.live.connection import Connection, Handler
 from supportbox.live.limiter import Limiter
 from supportbox.live.protocol import Message, ProtocolError
 from supportbox.logs import session_log
+from supportbox.streams.handlers import CUSTOMER_HANDLERS
+from supportbox.streams.relay import relay_of
 
 
 async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, Any]:
@@ -52,6 +54,7 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
         {
             "type": "welcome",
             "v": protocol.VERSION,
+            "minor": protocol.MINOR,
             "role": protocol.CUSTOMER,
             "lsid": lsid,
             "gsnumber": gsnumber,
@@ -63,6 +66,7 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
         }
     )
     await conn.attach(lsid, gsnumber, last_seq)
+    relay_of(conn.runtime).customer_here(lsid, conn)
     return {}
 
 
@@ -142,4 +146,5 @@ HANDLERS: dict[str, Handler] = {
     "system_info": system_info,
     "survey": survey,
     "leave": leave,
+    **CUSTOMER_HANDLERS,
 }

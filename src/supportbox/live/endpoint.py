@@ -23,6 +23,8 @@ from supportbox.live.protocol import Message, ProtocolError
 from supportbox.live.registry import Registry
 from supportbox.logs import session_log
 from supportbox.runtime import Runtime
+from supportbox.streams import handlers as streams
+from supportbox.streams.relay import relay_of
 
 IDLE_CLOSE = 4000
 
@@ -46,6 +48,7 @@ async def live(websocket: WebSocket) -> None:
         deliberate = await _serve(conn, limiter)
     finally:
         if conn.role is not None:
+            await relay_of(runtime).gone(conn)
             await conn.close(deliberate)
             session_log.info(
                 "live %s connection %s closed (%s)",
@@ -85,6 +88,10 @@ async def _answer(conn: Connection, frame: str | bytes, limiter: Limiter) -> boo
     """Handle one frame; ``True`` when it was ``bye``."""
     msg: Message | None = None
     try:
+        if isinstance(frame, bytes) and conn.role is not None:
+            # shell and file data (docs/protocol.md, "Binary frames")
+            await streams.binary(conn, frame)
+            return False
         msg = protocol.parse(frame)
         if msg.type == "bye":
             return True

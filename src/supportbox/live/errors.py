@@ -16,6 +16,7 @@ _CODES: tuple[tuple[type[Exception], str], ...] = (
     (errors.SessionStateError, protocol.SESSION_STATE),
     (errors.Conflict, protocol.SESSION_STATE),
     (errors.InvalidInput, protocol.INVALID),
+    (errors.TransferRefused, protocol.REFUSED),
 )
 
 

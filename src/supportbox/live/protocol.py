@@ -13,7 +13,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportbox.streams.schemas import STREAM_SCHEMAS
+
 VERSION = 1
+
+#: Additions within version 1 that clients may rely on (docs/protocol.md).
+MINOR = 1
 
 #: Largest text frame the server reads, in bytes; larger ones get an error.
 MAX_FRAME = 256 * 1024
@@ -40,6 +45,7 @@ FORBIDDEN = "forbidden"
 NOT_FOUND = "not_found"
 SESSION_STATE = "session_state"
 INTERNAL = "internal"
+REFUSED = "refused"
 
 STR = "str"
 INT = "int"
@@ -85,6 +91,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "transfer": {"lsid": (STR, True), "to": (STR, True)},
     "invite": {"lsid": (STR, True), "username": (STR, True)},
     "end": {"lsid": (STR, True)},
+    **STREAM_SCHEMAS,
 }
 
 

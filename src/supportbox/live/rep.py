@@ -16,6 +16,7 @@ from supportbox.live.connection import Connection, Handler
 from supportbox.live.limiter import Limiter
 from supportbox.live.protocol import Message, ProtocolError
 from supportbox.logs import audit_log, session_log
+from supportbox.streams.handlers import REP_HANDLERS
 from supportbox.web.security import guard as web_guard
 from supportbox.web.security import store as web_store
 
@@ -69,6 +70,7 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
         {
             "type": "welcome",
             "v": protocol.VERSION,
+            "minor": protocol.MINOR,
             "role": protocol.REPRESENTATIVE,
             "user": {"id": user_id, "username": msg.get("username", ""), "name": name},
             "sessions": sorted(held),
@@ -308,4 +310,5 @@ HANDLERS: dict[str, Handler] = {
     "leave": leave,
     "end": end,
     "survey": survey,
+    **REP_HANDLERS,
 }

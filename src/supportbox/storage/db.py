@@ -28,20 +28,31 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # A writer that reads before it writes must hold the write lock from the
-    # start, or a concurrent commit makes its upgrade fail (SQLITE_BUSY).
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    # A transaction that reads before it writes must hold the write lock
+    # from the start: in WAL mode a deferred one fails at once (SQLITE_BUSY)
+    # when another connection committed after its first read. So every
+    # transaction begins IMMEDIATE unless it was opened through reader().
+    immediate = conn.get_execution_options().get("sqlite_immediate", True)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def writer(engine: Engine) -> Engine:
-    """The engine as used by read-modify-write transactions."""
+    """The engine as used by read-modify-write transactions (the default)."""
     return engine.execution_options(sqlite_immediate=True)
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine for long read-only work (reports, backups).
+
+    On SQLite its transactions take no write lock, so a long report does
+    not hold up live sessions; it must not write.
+    """
+    return engine.execution_options(sqlite_immediate=False)
 
 
 def make_engine(url: str) -> Engine:

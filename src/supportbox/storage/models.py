@@ -380,6 +380,84 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+# Outbound events (webhooks, issue 8)
+
+
+class WebhookRecipient(Base):
+    """An HTTP receiver of outbound events (spec 7).
+
+    ``secret`` is kept as given: the server needs it to sign every post.
+    An empty ``events`` list means every event.
+    """
+
+    __tablename__ = "webhook_recipient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret: Mapped[str] = mapped_column(Text)
+    send_custom_fields: Mapped[bool] = mapped_column(Boolean, default=False)
+    retry_interval: Mapped[float] = mapped_column(Float)
+    retry_duration: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class WebhookDelivery(Base):
+    """One outbound event queued for one recipient; ``id`` orders the queue.
+
+    ``status`` is pending, delivered or dead (a dead letter). A worker
+    owns a pending row while ``lease_until`` lies in the future.
+    """
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_recipient.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(64))
+    lsid: Mapped[str] = mapped_column(String(32), default="")
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    first_attempt_at: Mapped[float | None] = mapped_column(Float, default=None)
+    next_attempt_at: Mapped[float] = mapped_column(Float)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
+    lease_until: Mapped[float | None] = mapped_column(Float, default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[float | None] = mapped_column(Float, default=None)
+
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "event_id"),
+        Index("ix_webhook_delivery_queue", "recipient_id", "status", "id"),
+    )
+
+
+# --- recordings: who viewed or downloaded them (issue 6) ---
+
+
+class RecordingAccess(Base):
+    """One view or download of a recording, for the audit trail."""
+
+    __tablename__ = "recording_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recording.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[float] = mapped_column(Float, index=True)
+    action: Mapped[str] = mapped_column(String(20))  # view, play, download
+    actor: Mapped[str] = mapped_column(String(200))
+    client_ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(Text, default="")
+
+
 # --- web sessions of the admin interface and the console (issue 9) ---
 
 

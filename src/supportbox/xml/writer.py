@@ -45,11 +45,23 @@ def xml_safe(text: str) -> bool:
     return _INVALID.search(text) is None
 
 
+# Most text needs no escaping at all; one search finds out (reports write
+# millions of values, so the fast path matters).
+_TEXT_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTR_SPECIAL = re.compile(
+    '[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]'
+)
+
+
 def escape_text(text: str) -> str:
+    if _TEXT_SPECIAL.search(text) is None:
+        return text
     return _INVALID.sub("", text).translate(_TEXT_ESCAPES)
 
 
 def escape_attr(text: str) -> str:
+    if _ATTR_SPECIAL.search(text) is None:
+        return text
     return _INVALID.sub("", text).translate(_ATTR_ESCAPES)
 
 

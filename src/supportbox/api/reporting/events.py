@@ -1,0 +1,141 @@
+"""``session_details/event`` elements from stored events (spec 5.3.1).
+
+Stored shapes are those of docs/architecture.md, "Event data in storage".
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from supportbox.xml.writer import E, escape_attr, escape_text, render, xml_safe
+
+
+def actor(tag: str, stored: dict[str, Any], with_gsnumber: bool = True) -> E:
+    attrs: dict[str, str | int] = {"type": str(stored.get("type", "system"))}
+    if with_gsnumber:
+        attrs["gsnumber"] = int(stored.get("gsnumber", 0))
+    return E(tag, str(stored.get("name", "")), attrs)
+
+
+def body(text: str) -> E:
+    """``body``, or ``encoded_body`` (base64) when XML cannot carry the text."""
+    if xml_safe(text):
+        return E("body", text)
+    return E("encoded_body", base64.b64encode(text.encode()).decode())
+
+
+def data(pairs: list[Any]) -> E:
+    element = E("data")
+    for name, value in pairs:
+        element.add("value", short=True, name=str(name), value=str(value))
+    return element
+
+
+def system_information(categories: list[Any]) -> E:
+    """The "System Information Retrieved" payload.
+
+    Row fields carry both ``name`` and ``id``: current clients read
+    ``name``, older RS integrations read ``id`` (spec 5.3.1).
+    """
+    root = E("system_information")
+    for category in categories:
+        element = root.add("category", name=str(category.get("name", "")))
+        names = [str(n) for n in category.get("fields", [])]
+        description = element.add("description")
+        for name in names:
+            description.add("field", name, name=name)
+        rows = element.add("data")
+        for values in category.get("rows", []):
+            row = rows.add("row")
+            for name, value in zip(names, values, strict=False):
+                row.add(
+                    "field", "" if value is None else str(value), name=name, id=name
+                )
+    return root
+
+
+def event(row: Any, with_gsnumber: bool = True) -> E:
+    """One ``<event>`` from a ``session_event`` row."""
+    element = E(
+        "event", None, {"timestamp": int(row.timestamp), "event_type": row.event_type}
+    )
+    children = element.children
+    if row.performed_by:
+        children.append(actor("performed_by", row.performed_by, with_gsnumber))
+    if row.destination:
+        children.append(actor("destination", row.destination, with_gsnumber))
+    if row.body is not None:
+        children.append(body(row.body))
+    if row.filename is not None:
+        children.append(E("filename", row.filename))
+    if row.filesize is not None:
+        children.append(E("filesize", row.filesize))
+    if row.data:
+        children.append(data(row.data))
+    if row.system_information:
+        children.append(system_information(row.system_information))
+    return element
+
+
+class EventWriter:
+    """Writes ``<event>`` lines fast, for reports of many sessions.
+
+    Event JSON columns arrive as stored text (see query.py). Actors and
+    data lists repeat across a session's events, so each distinct stored
+    text is decoded and rendered once and its XML kept in a bounded cache.
+    """
+
+    LIMIT = 20_000
+
+    def __init__(self, depth: int) -> None:
+        self.pad = "\t" * depth
+        self.inner = "\t" * (depth + 1)
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def _cached(self, tag: str, raw: str) -> str:
+        key = (tag, raw)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) > self.LIMIT:
+                self._cache.clear()
+            value = json.loads(raw)
+            if tag == "data":
+                element = data(value)
+            elif tag == "system_information":
+                element = system_information(value)
+            else:
+                element = actor(tag, value)
+            found = render(element, len(self.inner))
+            self._cache[key] = found
+        return found
+
+    def event(self, row: Any) -> str:
+        """``row`` is a tuple of the events query of query.py, in its order."""
+        (_sid, _id, _seq, at, kind, by, to, text, filename, size, pairs, info) = row
+        head = (
+            f'{self.pad}<event timestamp="{int(at)}" event_type="{escape_attr(kind)}">'
+        )
+        parts = []
+        if by and by != "null":
+            parts.append(self._cached("performed_by", by))
+        if to and to != "null":
+            parts.append(self._cached("destination", to))
+        if text is not None:
+            if xml_safe(text):
+                parts.append(f"{self.inner}<body>{escape_text(text)}</body>\n")
+            else:
+                parts.append(render(body(text), len(self.inner)))
+        if filename is not None:
+            name = escape_text(filename)
+            parts.append(f"{self.inner}<filename>{name}</filename>\n")
+        if size is not None:
+            parts.append(f"{self.inner}<filesize>{int(size)}</filesize>\n")
+        if pairs and pairs != "[]":
+            parts.append(self._cached("data", pairs))
+        if info and info != "null":
+            parts.append(self._cached("system_information", info))
+        if not parts:
+            return f"{head}</event>\n"
+        return f"{head}\n{''.join(parts)}{self.pad}</event>\n"

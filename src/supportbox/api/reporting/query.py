@@ -1,0 +1,142 @@
+"""Reading sessions for reports in batches, so memory stays flat.
+
+A report asks for a :class:`Selection` (a window, a list of lsids, extra
+filters) and receives lists of :class:`SessionBundle`: each session row
+with the rows of the related tables the report needs. Sessions are read
+in LSEQ order with keyset pagination (``id > last``), ``batch_size`` at a
+time; the related rows of a batch come from one ``IN`` query per table.
+Rows are plain SQLAlchemy ``Row`` tuples, not ORM objects: reports only
+read, and tuples cost a fraction of the memory and time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, Text, and_, cast, select, true
+from sqlalchemy.orm import Session
+
+from supportbox.api.reporting.window import Window
+from supportbox.storage.models import (
+    Participant,
+    Recording,
+    SessionEvent,
+    SupportSession,
+    SurveyResponse,
+)
+
+BATCH_SIZE = 500
+
+SESSIONS = SupportSession.__table__
+PARTICIPANTS = Participant.__table__
+EVENTS = SessionEvent.__table__
+
+S = SESSIONS.c
+P = PARTICIPANTS.c
+EV = EVENTS.c
+SR = SurveyResponse.__table__.c
+REC = Recording.__table__.c
+
+#: The related tables a report may ask for.
+RELATED = ("participants", "events", "surveys", "recordings")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which sessions a report covers: a window, lsids, or both narrowed."""
+
+    window: Window | None = None
+    lsids: tuple[str, ...] | None = None
+    filters: tuple[ColumnElement[bool], ...] = ()
+
+    def where(self) -> ColumnElement[bool]:
+        clauses: list[ColumnElement[bool]] = list(self.filters)
+        if self.lsids is not None:
+            clauses.append(S.lsid.in_(self.lsids))
+        if self.window is not None:
+            clauses.append(window_clause(self.window))
+        return and_(true(), *clauses)
+
+
+def window_clause(window: Window) -> ColumnElement[bool]:
+    column = S.start_time if window.field == "start" else S.end_time
+    clause = column >= window.begin
+    if window.until is not None:
+        clause = and_(clause, column < window.until)
+    return clause
+
+
+@dataclass
+class SessionBundle:
+    """One session and the related rows a report asked for."""
+
+    session: Row[Any]
+    participants: list[Row[Any]] = field(default_factory=list)
+    events: list[Row[Any]] = field(default_factory=list)
+    surveys: list[Row[Any]] = field(default_factory=list)
+    recordings: list[Row[Any]] = field(default_factory=list)
+
+
+def _grouped(
+    db: Session, query: Select[Any], ids: Sequence[int]
+) -> dict[int, list[Row[Any]]]:
+    groups: dict[int, list[Row[Any]]] = defaultdict(list)
+    for row in db.execute(query.where(query.selected_columns[0].in_(ids))).all():
+        groups[row[0]].append(row)
+    return groups
+
+
+#: JSON columns of events come as their stored text: the session report
+#: decodes each distinct value once (actors repeat in every event).
+_RAW_JSON = ("performed_by", "destination", "data", "system_information")
+_EVENT_COLUMNS = [
+    cast(c, Text).label(c.name) if c.name in _RAW_JSON else c
+    for c in EV
+    if c.name != "session_id"
+]
+
+_RELATED_QUERIES: dict[str, Select[Any]] = {
+    "participants": select(
+        P.session_id, *[c for c in P if c.name != "session_id"]
+    ).order_by(P.session_id, P.gsnumber),
+    "events": select(EV.session_id, *_EVENT_COLUMNS).order_by(EV.session_id, EV.seq),
+    "surveys": select(
+        SR.session_id, *[c for c in SR if c.name != "session_id"]
+    ).order_by(SR.session_id, SR.submitted_at, SR.id),
+    "recordings": select(
+        REC.session_id, *[c for c in REC if c.name != "session_id"]
+    ).order_by(REC.session_id, REC.kind, REC.instance),
+}
+
+
+def batches(
+    db: Session,
+    selection: Selection,
+    related: Sequence[str] = RELATED,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[list[SessionBundle]]:
+    """Yield the selected sessions, ``batch_size`` at a time, in LSEQ order."""
+    unknown = set(related) - set(RELATED)
+    if unknown:
+        raise ValueError(f"unknown related tables: {sorted(unknown)}")
+    base = select(*S).where(selection.where()).order_by(S.id).limit(batch_size)
+    last = 0
+    while True:
+        rows = db.execute(base.where(S.id > last)).all()
+        if not rows:
+            return
+        ids = [row.id for row in rows]
+        groups = {name: _grouped(db, _RELATED_QUERIES[name], ids) for name in related}
+        bundles = []
+        for row in rows:
+            bundle = SessionBundle(row)
+            for name, group in groups.items():
+                setattr(bundle, name, group.get(row.id, []))
+            bundles.append(bundle)
+        yield bundles
+        if len(rows) < batch_size:
+            return
+        last = ids[-1]

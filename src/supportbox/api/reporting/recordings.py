@@ -1,0 +1,85 @@
+"""The recording reports (spec 5.6): the file itself, or an ``<error>``.
+
+SupportSessionRecording sends the screen recording (MP4),
+ShowMyScreenRecording the customer's "show my screen" recording,
+CommandShellRecording the asciicast v2 file of shell ``instance``
+(0-based, default 0) and PresentationSessionRecording a presentation's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supportbox.api.reporting.context import Builder, FileBody, ReportContext
+from supportbox.errors import InvalidInput, NotFound
+from supportbox.storage.models import Recording, SupportSession
+
+EXPIRED = "This recording has expired and can no longer be viewed or downloaded."
+NO_RECORDING = "No recording exists for the given session."
+NO_SESSION = "No session matches the given lsid."
+
+#: kind -> (media type, file extension)
+MEDIA = {
+    "screen": ("video/mp4", "mp4"),
+    "show_my_screen": ("video/mp4", "mp4"),
+    "presentation": ("video/mp4", "mp4"),
+    "shell": ("application/x-asciicast", "cast"),
+}
+
+
+class RecordingGone(NotFound):
+    """The recording is listed but its file is no longer on disk."""
+
+
+def find(
+    db: Session, data_dir: Path, lsid: str, kind: str, instance: int = 0
+) -> FileBody:
+    """The file of one recording, or :class:`NotFound` saying what is missing."""
+    session_id = db.scalar(select(SupportSession.id).where(SupportSession.lsid == lsid))
+    if session_id is None:
+        raise NotFound(NO_SESSION)
+    query = select(Recording.path).where(
+        Recording.session_id == session_id,
+        Recording.kind == kind,
+        Recording.instance == instance,
+    )
+    stored = db.scalar(query.order_by(Recording.id.desc()).limit(1))
+    if stored is None:
+        raise NotFound(NO_RECORDING)
+    path = Path(stored)
+    if not path.is_absolute():
+        path = data_dir / path
+    if not path.is_file():
+        raise RecordingGone(EXPIRED)
+    media_type, extension = MEDIA[kind]
+    suffix = f"-{kind}-{instance}" if kind == "shell" else ""
+    return FileBody(path, media_type, f"{lsid}{suffix}.{extension}")
+
+
+def _instance(ctx: ReportContext) -> int:
+    raw = ctx.param("instance") or "0"
+    if not raw.isdigit() or int(raw) > 1_000_000:
+        raise InvalidInput(f"Invalid instance: {raw[:40]!r}; expected 0, 1, 2...")
+    return int(raw)
+
+
+def _lsid(ctx: ReportContext) -> str:
+    lsids = ctx.lsids()
+    if not lsids or len(lsids) != 1:
+        raise InvalidInput("Missing lsid: give the lsid of one session.")
+    return lsids[0]
+
+
+def recording_report(kind: str) -> Builder:
+    def build(ctx: ReportContext) -> FileBody:
+        lsid = _lsid(ctx)
+        instance = _instance(ctx) if kind == "shell" else 0
+        if kind == "presentation":
+            # supportbox has no presentation sessions yet (docs/limitations.md).
+            raise NotFound(NO_RECORDING)
+        return find(ctx.db, ctx.settings.data_dir, lsid, kind, instance)
+
+    return build

@@ -1,0 +1,164 @@
+"""``/api/reporting`` (and ``.ns``), its schema, and ``/session_download``."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from supportbox.api.auth import authenticate
+from supportbox.api.params import Params, gather
+from supportbox.api.reporting import links, recordings, transcripts
+from supportbox.api.reporting.context import FileBody, Output, ReportContext, Stream
+from supportbox.api.reporting.registry import REPORTS, Report
+from supportbox.api.reporting.schema import schema_text
+from supportbox.api.reporting.stream import XML_HEADERS, ReportResponse, drive
+from supportbox.errors import (
+    ConfigError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    SessionStateError,
+)
+from supportbox.logs import log
+from supportbox.runtime import Runtime
+from supportbox.xml import writer
+
+METHODS = ["GET", "POST"]
+
+
+def _error(message: str, namespace: str) -> Response:
+    body = writer.error_document(message, namespace)
+    return Response(body, media_type=writer.CONTENT_TYPE, headers=XML_HEADERS)
+
+
+def link_keys(runtime: Runtime) -> links.LinkKeys:
+    keys: links.LinkKeys = runtime.services["report_links"]
+    return keys
+
+
+def _open_db(runtime: Runtime) -> Session:
+    db = runtime.db()
+    if runtime.engine.dialect.name == "postgresql":
+        # One snapshot for the whole report, however many batches it reads.
+        db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return db
+
+
+def _start(runtime: Runtime, report: Report, params: Params) -> tuple[Output, Session]:
+    """Check the parameters and prepare the body; the caller closes the db."""
+    now = time.time()
+    key = link_keys(runtime).key
+    settings = runtime.settings
+    maker = links.LinkMaker(key, settings.base_url, settings.report_link_ttl, now)
+    db = _open_db(runtime)
+    try:
+        ctx = ReportContext(db, params, settings, maker, now)
+        return report.build(ctx), db
+    except BaseException:
+        db.close()
+        raise
+
+
+async def reporting(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    namespace = runtime.settings.namespace("reporting")
+    try:
+        params = await gather(request)
+    except InvalidInput as exc:
+        return _error(str(exc), namespace)
+    principal = await authenticate(request, runtime, api="reporting", params=params)
+    if isinstance(principal, Response):
+        return principal
+
+    name = params.get("generate_report", "").strip()
+    report = REPORTS.get(name)
+    if report is None:
+        shown = name[:60] if name else "(none)"
+        return _error(f"Invalid report type: {shown}.", namespace)
+    if not principal.has(report.permission):
+        return _error(
+            f"This API account is not allowed to run {name} reports "
+            f"(it needs {report.permission}).",
+            namespace,
+        )
+
+    try:
+        output, db = await run_in_threadpool(_start, runtime, report, params)
+    except (InvalidInput, NotFound) as exc:
+        return _error(str(exc), namespace)
+    except ConfigError as exc:
+        log.error("report %s cannot run: %s", name, exc)
+        return _error("The server cannot run this report; see its log.", namespace)
+
+    if isinstance(output, FileBody):
+        await run_in_threadpool(db.close)
+        inline = params.get("download", "1") == "0"
+        disposition = "inline" if inline else "attachment"
+        return FileResponse(
+            output.path,
+            media_type=output.media_type,
+            filename=output.filename,
+            content_disposition_type=disposition,
+        )
+    assert isinstance(output, Stream)
+    headers = dict(XML_HEADERS, **output.headers)
+    body = drive(name, output.chunks, db)
+    return ReportResponse(name, body, output.media_type, headers)
+
+
+async def reporting_schema(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    text = schema_text(runtime.settings.namespace("reporting"))
+    return Response(text, media_type=writer.CONTENT_TYPE)
+
+
+def _download(runtime: Runtime, params: Params) -> Response:
+    grant = links.verify(link_keys(runtime).key, params.get("lsid", ""))
+    with runtime.db() as db, db.begin():
+        if params.get("dl_action", "") != grant.medium:
+            raise PermissionDenied("the download link is not valid")
+        view = params.get("view", "") == "1"
+        if grant.medium == "chat":
+            transcript = transcripts.load(db, grant.lsid)
+            if view:
+                return HTMLResponse(transcripts.as_html(transcript))
+            filename = f"{grant.lsid}-chat.txt"
+            return PlainTextResponse(
+                transcript.as_text(),
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        data_dir = runtime.settings.data_dir
+        found = recordings.find(db, data_dir, grant.lsid, grant.medium, grant.instance)
+    as_text = view and grant.medium == "shell"
+    media_type = "text/plain; charset=utf-8" if as_text else found.media_type
+    return FileResponse(
+        found.path,
+        media_type=media_type,
+        filename=found.filename,
+        content_disposition_type="inline" if view else "attachment",
+    )
+
+
+async def session_download(request: Request) -> Response:
+    """A transcript or recording behind a signed link from a report."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        params = await gather(request)
+        return await run_in_threadpool(_download, runtime, params)
+    except PermissionDenied as exc:
+        return PlainTextResponse(f"Forbidden: {exc}.\n", status_code=403)
+    except (NotFound, SessionStateError, InvalidInput) as exc:
+        return PlainTextResponse(f"Not available: {exc}\n", status_code=404)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/reporting", reporting, methods=METHODS),
+    Route("/api/reporting.ns", reporting, methods=METHODS),
+    Route("/api/reporting.xsd", reporting_schema, methods=["GET"]),
+    Route("/session_download", session_download, methods=["GET"]),
+]

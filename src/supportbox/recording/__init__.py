@@ -1,0 +1,1 @@
+"""Session recordings: asciicast v2 shell recordings, their rows and links."""

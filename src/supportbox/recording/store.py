@@ -1,0 +1,87 @@
+"""Recording rows and files: where they live, opening and closing them.
+
+A recording's ``path`` is stored relative to the data directory
+(``recordings/<lsid>/shell-<instance>.cast``), so a data directory can
+move; :func:`absolute` turns it back into a file name. Its ``sha256`` and
+``size`` are set when it closes; a row without them is still recording
+(or its server stopped before it could close it).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from supportbox.recording.writer import Summary
+from supportbox.settings import Settings
+from supportbox.storage import sessions as session_store
+from supportbox.storage.models import Recording
+
+SHELL = "shell"
+FOLDER = "recordings"
+
+
+@dataclass(frozen=True)
+class NewRecording:
+    id: int
+    instance: int
+    path: Path
+
+
+def absolute(settings: Settings, row: Recording) -> Path:
+    """The file of ``row`` (its path may be relative to the data directory)."""
+    return settings.data_dir / row.path
+
+
+def create_shell(db: Session, settings: Settings, lsid: str) -> NewRecording:
+    """Add the row of the session's next shell recording and create its file.
+
+    Locks the session row, so concurrent shells get distinct instances.
+    Returns with the file created empty; the caller opens it for writing.
+    """
+    session = session_store.lock(db, lsid)
+    taken = db.scalar(
+        select(func.count())
+        .select_from(Recording)
+        .where(Recording.session_id == session.id, Recording.kind == SHELL)
+    )
+    instance = int(taken or 0)
+    relative = Path(FOLDER) / lsid / f"shell-{instance}.cast"
+    target = settings.data_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.touch(exist_ok=False)
+    row = Recording(
+        session_id=session.id,
+        kind=SHELL,
+        instance=instance,
+        path=relative.as_posix(),
+        started_at=time.time(),
+    )
+    db.add(row)
+    db.flush()
+    return NewRecording(row.id, instance, target)
+
+
+def close(db: Session, recording_id: int, summary: Summary) -> None:
+    """Store the hash and size of a recording that has been written."""
+    row = db.get(Recording, recording_id, with_for_update=True)
+    if row is None:
+        return
+    row.sha256 = summary.sha256
+    row.size = summary.size
+    row.closed_at = time.time()
+
+
+def shell_recording(db: Session, lsid: str, instance: int) -> Recording | None:
+    session = session_store.get(db, lsid)
+    return db.scalar(
+        select(Recording).where(
+            Recording.session_id == session.id,
+            Recording.kind == SHELL,
+            Recording.instance == instance,
+        )
+    )

@@ -1,0 +1,1 @@
+"""Command shells: the customer's pseudo-terminal and the representative's."""

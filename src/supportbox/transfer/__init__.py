@@ -1,0 +1,1 @@
+"""File transfer between a representative and a customer's allowed folder."""
