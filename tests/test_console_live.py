@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,32 +100,36 @@ def test_console_helpers_refuse_a_session_the_rep_is_not_in(
     assert unknown.status_code == 404
 
 
-def test_a_shell_recording_is_served_to_administrators_only(
+def test_a_session_page_links_its_shell_recordings_through_signed_links(
     server: LiveServer,
 ) -> None:
     hub: Hub = server.runtime.services["hub"]
     request = SessionRequest(QueueRef("general"), CustomerInfo(name="Ivy"))
     opened = server.run(hub.open_session(request))
     cast = Path(server.data_dir) / "recordings" / "shell-1.cast"
-    cast.parent.mkdir()
+    cast.parent.mkdir(exist_ok=True)
     cast.write_text('{"version": 2, "width": 80, "height": 24}\n[0.5, "o", "ls"]\n')
     with server.runtime.db() as db, db.begin():
         row = store.get(db, opened.lsid)
-        recording = Recording(
-            session_id=row.id,
-            kind="shell",
-            path="recordings/shell-1.cast",
-            started_at=row.start_time,
+        db.add(
+            Recording(
+                session_id=row.id,
+                kind="shell",
+                instance=1,
+                path="recordings/shell-1.cast",
+                started_at=row.start_time,
+            )
         )
-        db.add(recording)
-        db.flush()
-        recording_id = recording.id
 
     admin = webclient.admin(server)
-    session_page = admin.get(f"/admin/sessions/{opened.lsid}")
-    assert f"/admin/recordings/{recording_id}.cast" in session_page.text
-    served = admin.get(f"/admin/recordings/{recording_id}.cast")
+    page = admin.get(f"/admin/sessions/{opened.lsid}").text
+    found = re.search(r'data-testid="recording-download" href="([^"]+)"', page)
+    found = found or re.search(r'href="([^"]+)" data-testid="recording-download"', page)
+    assert found is not None, "the session page has no recording link"
+    link = html.unescape(found.group(1))
+    assert "/recordings/download?t=" in link
+    served = server.http().get(link)
     assert served.status_code == 200
     assert served.text == cast.read_text()
     rep = webclient.rep(server)
-    assert rep.get(f"/admin/recordings/{recording_id}.cast").status_code == 403
+    assert rep.get(f"/admin/sessions/{opened.lsid}").status_code == 403

@@ -1,19 +1,24 @@
-"""Session reports: the search page, a session's page and its recordings."""
+"""Session reports: the search page and a session's page.
+
+Shell recordings play through the signed view links of
+:mod:`supportbox.recording.links`, handed out to the viewing user.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from supportbox.core import events as ev
 from supportbox.directory import teams, users
-from supportbox.errors import InvalidInput, NotFound
+from supportbox.errors import InvalidInput
+from supportbox.recording import links
 from supportbox.storage import sessions as store
 from supportbox.storage.models import (
     Participant,
@@ -22,9 +27,9 @@ from supportbox.storage.models import (
     SupportSession,
     SurveyResponse,
 )
+from supportbox.web import signing
 from supportbox.web.admin.forms import number, show
 from supportbox.web.admin.search import Criteria, find
-from supportbox.web.assets import vendored
 from supportbox.web.security.guard import page, runtime_of
 from supportbox.web.security.store import Login
 
@@ -104,7 +109,7 @@ def search(request: Request, login: Login, form: FormData, db: Session) -> Respo
 
 
 @page("reports")
-def session_page(
+def _session_page(
     request: Request, login: Login, form: FormData, db: Session
 ) -> Response:
     row = store.get(db, request.path_params["lsid"])
@@ -129,6 +134,7 @@ def session_page(
             .order_by(SurveyResponse.submitted_at)
         )
     )
+    audience = f"web:{login.username}"
     recordings = list(
         db.scalars(
             select(Recording)
@@ -149,36 +155,22 @@ def session_page(
         participants=participants,
         customer=next((p for p in participants if p.kind == "customer"), None),
         surveys=surveys,
-        recordings=[r for r in recordings if r.kind == "shell"],
-        player=vendored("asciinema-player"),
+        recordings=[
+            (r, links.shell_links(runtime_of(request), row.lsid, r.instance, audience))
+            for r in recordings
+            if r.kind == "shell"
+        ],
     )
 
 
-def _recording_path(request: Request, recording: Recording) -> Path:
-    data_dir = runtime_of(request).settings.data_dir.resolve()
-    path = (data_dir / recording.path).resolve()
-    if not path.is_relative_to(data_dir) or not path.is_file():
-        raise NotFound("the recording file is missing")
-    return path
-
-
-@page("reports")
-def recording_file(
-    request: Request, login: Login, form: FormData, db: Session
-) -> Response:
-    recording = db.get(Recording, int(request.path_params["recording_id"]))
-    if recording is None or recording.kind != "shell":
-        raise NotFound("no such shell recording")
-    path = _recording_path(request, recording)
-    return FileResponse(
-        path,
-        media_type="application/x-asciicast",
-        headers={"Cache-Control": "no-store"},
-    )
+async def session_page(request: Request) -> Response:
+    # The signer may create its key in a write transaction of its own; do
+    # that before the page opens its read transaction (SQLite would wait).
+    await asyncio.to_thread(signing.signer, runtime_of(request))
+    return await _session_page(request)
 
 
 routes = [
     Route("/admin/sessions", search),
     Route("/admin/sessions/{lsid}", session_page),
-    Route("/admin/recordings/{recording_id:int}.cast", recording_file),
 ]
