@@ -9,7 +9,7 @@ PORT ?= 8080
 STAMP := $(VENV)/.installed
 ASSETS := node_modules/.installed
 
-.PHONY: install assets system-deps run test test-sqlite test-postgres check format clean
+.PHONY: install assets browser system-deps run test test-sqlite test-postgres check format clean
 
 install: $(STAMP) assets
 
@@ -32,7 +32,11 @@ run: install
 	$(BIN)/python tools/welcome.py --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 	exec $(BIN)/supportbox serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
-test: install system-deps test-sqlite test-postgres
+test: install system-deps browser test-sqlite test-postgres
+
+# Debian's chromium for the browser tests, when it is missing.
+browser:
+	@test -x /usr/bin/chromium || tools/install-browser.sh
 
 # Debian packages that tests drive for real (nginx); skipped tests say so
 # when these cannot be installed.

@@ -49,7 +49,7 @@ class Client:
         self.process.stdin.write(text.encode() + b"\n")
         await self.process.stdin.drain()
 
-    async def expect(self, match: Match, timeout: float = 15) -> dict[str, Any]:
+    async def expect(self, match: Match, timeout: float = 60) -> dict[str, Any]:
         """The next line (after those already matched) that ``match`` accepts."""
         for index in range(self._seen, len(self.lines)):
             if match(self.lines[index]):
@@ -70,7 +70,7 @@ class Client:
         assert self.process.stderr is not None
         return (await self.process.stderr.read()).decode(errors="replace")
 
-    async def finish(self, timeout: float = 15) -> int:
+    async def finish(self, timeout: float = 60) -> int:
         """Wait for the process to exit by itself; its exit code."""
         assert self.process.stdout is not None
         rest = await asyncio.wait_for(self.process.stdout.read(), timeout)

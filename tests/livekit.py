@@ -140,8 +140,8 @@ async def connect_customer(
         token=hello.pop("token", opened.join_token),
         **hello,
     )
-    welcome = await peer.expect("welcome")
-    return peer, welcome
+    first = await peer._next()
+    return peer, first
 
 
 async def connect_rep(
@@ -153,3 +153,55 @@ async def connect_rep(
     )
     welcome = await peer.expect("welcome")
     return peer, welcome
+
+
+class Proxy:
+    """A TCP relay in front of the server whose connections can be cut."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.transports: list[asyncio.Transport] = []
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _relay(
+        self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
+    ) -> None:
+        server_r, server_w = await asyncio.open_connection(
+            "127.0.0.1", self.target_port
+        )
+        for writer in (client_w, server_w):
+            transport = writer.transport
+            assert isinstance(transport, asyncio.Transport)
+            self.transports.append(transport)
+
+        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                w.transport.abort()
+
+        await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+
+    def cut(self) -> None:
+        """Reset every relayed connection at once, as a dead network would."""
+        for transport in self.transports:
+            transport.abort()
+        self.transports.clear()
+
+    async def stop(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()

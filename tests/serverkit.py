@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +122,12 @@ class LiveServer:
     runtime: Runtime
     data_dir: Path
     credentials: dict[str, Any]
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 10) -> Any:
+        """Run ``coroutine`` on the server's event loop and wait for its result."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     @property
     def settings(self) -> Settings:
@@ -154,9 +160,16 @@ def run_server(
     app = build_app(runtime, routes)
     config = make_config(app, settings)
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True
-    )
+    loop = asyncio.new_event_loop()
+
+    def serve() -> None:
+        try:
+            loop.run_until_complete(server.serve(sockets=[sock]))
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -165,7 +178,7 @@ def run_server(
         time.sleep(0.01)
     try:
         yield LiveServer(
-            f"http://127.0.0.1:{port}", runtime, settings.data_dir, credentials
+            f"http://127.0.0.1:{port}", runtime, settings.data_dir, credentials, loop
         )
     finally:
         server.should_exit = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from clientkit import Client, event, of_type
@@ -28,6 +29,8 @@ async def wait_for_surveys(server: LiveServer, count: int) -> None:
     raise AssertionError("the exit surveys were not stored")
 
 
+# Four client processes start; on a loaded 2-core machine that takes a while.
+@pytest.mark.timeout(240)
 def test_a_session_runs_from_request_to_both_exit_surveys(server: LiveServer) -> None:
     opened = open_session(server, "team:1")
     lsid = opened.lsid

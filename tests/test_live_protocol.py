@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
 
-from livekit import connect_customer, connect_rep, open_session, stored_events
-from serverkit import LiveServer
+import pytest
+from websockets.asyncio.client import connect
+
+from livekit import Peer, connect_customer, connect_rep, open_session, stored_events
+from serverkit import LiveServer, run_server
 from supportbox.core import events as ev
+from supportbox.settings import Settings
 
 
 def test_a_rep_accepts_and_chats_with_a_customer(server: LiveServer) -> None:
@@ -31,3 +38,176 @@ def test_a_rep_accepts_and_chats_with_a_customer(server: LiveServer) -> None:
     asyncio.run(scenario())
     types = [e.event_type for e in stored_events(server, opened.lsid)]
     assert ev.CHAT_MESSAGE in types
+
+
+def test_bad_frames_get_error_frames_and_the_connection_stays_usable(
+    server: LiveServer,
+) -> None:
+    opened = open_session(server)
+    other = open_session(server)
+
+    async def scenario() -> list[dict[str, Any]]:
+        bare = Peer(await connect(server.ws_url + "/live"))
+        await bare.send("chat", body="too early")
+        early = await bare.expect("error")
+        await bare.close()
+
+        customer, _ = await connect_customer(server, opened)
+        errors = [early]
+        for text in (
+            "not json",
+            "[1, 2]",
+            '{"no": "type"}',
+            '{"type": "teleport", "id": "x1"}',
+            '{"type": "chat", "id": "x2"}',
+            '{"type": "chat", "id": "x3", "body": 5}',
+            json.dumps({"type": "chat", "body": "x" * (300 * 1024)}),
+        ):
+            await customer.send_raw(text)
+            errors.append(await customer.expect("error"))
+        await customer.send_raw(b"\x00\x01binary")
+        errors.append(await customer.expect("error"))
+        errors.append(await customer.call("chat", lsid=other.lsid, body="hi"))
+        errors.append(await customer.call("accept"))
+        errors.append(await customer.call("chat", body=""))
+
+        assert (await customer.call("chat", body="still here"))["type"] == "ok"
+        await customer.close()
+        return errors
+
+    before = len(stored_events(server, opened.lsid))
+    errors = asyncio.run(scenario())
+    assert [e["code"] for e in errors] == [
+        "not_authenticated",
+        "malformed",
+        "malformed",
+        "malformed",
+        "unknown_type",
+        "invalid",
+        "invalid",
+        "too_large",
+        "malformed",
+        "not_in_session",
+        "forbidden",
+        "invalid",
+    ]
+    assert errors[4]["re"] == "x1"
+    assert all(e["type"] == "error" and e["message"] for e in errors)
+    after = [
+        (e.event_type, e.body) for e in stored_events(server, opened.lsid)[before:]
+    ]
+    # the one good chat, then the drop of the closed socket
+    assert after == [(ev.CHAT_MESSAGE, "still here"), (ev.MEMBER_STATE_CHANGED, None)]
+
+
+def test_two_reps_racing_for_one_session_get_one_winner(server: LiveServer) -> None:
+    opened = open_session(server, "team:1")
+
+    async def scenario() -> list[dict[str, Any]]:
+        alice, _ = await connect_rep(server, "alice")
+        bob, _ = await connect_rep(server, "bob")
+        replies = await asyncio.gather(
+            alice.call("accept", lsid=opened.lsid), bob.call("accept", lsid=opened.lsid)
+        )
+        await alice.close()
+        await bob.close()
+        return list(replies)
+
+    replies = asyncio.run(scenario())
+    assert sorted(r["type"] for r in replies) == ["error", "ok"]
+    loser = next(r for r in replies if r["type"] == "error")
+    assert loser["code"] == "session_state"
+    assert "already taken" in loser["message"]
+    added = [
+        e for e in stored_events(server, opened.lsid) if e.event_type == ev.MEMBER_ADDED
+    ]
+    assert len(added) == 2  # the customer and the one winner
+
+
+def test_customers_never_see_session_notes(server: LiveServer) -> None:
+    opened = open_session(server)
+
+    async def scenario() -> list[str]:
+        customer, _ = await connect_customer(server, opened)
+        alice, _ = await connect_rep(server, "alice")
+        await alice.call("accept", lsid=opened.lsid)
+        await alice.call("note", lsid=opened.lsid, body="customer is grumpy")
+        await alice.call("chat", lsid=opened.lsid, body="after the note")
+        await customer.event(ev.CHAT_MESSAGE, body="after the note")
+        await alice.event(ev.NOTE_ADDED)
+        await customer.close()
+        await alice.close()
+        return [
+            f["event"]["event_type"] for f in customer.frames if f["type"] == "event"
+        ]
+
+    seen = asyncio.run(scenario())
+    assert ev.NOTE_ADDED not in seen and ev.CHAT_MESSAGE in seen
+
+
+def test_repeated_wrong_passwords_are_rate_limited(server: LiveServer) -> None:
+    async def scenario() -> list[str]:
+        codes = []
+        for _ in range(11):
+            peer = Peer(await connect(server.ws_url + "/live"))
+            await peer.send(
+                "hello", v=1, role="representative", username="bob", password="wrong"
+            )
+            codes.append((await peer.expect("error"))["code"])
+            await peer.close()
+        return codes
+
+    codes = asyncio.run(scenario())
+    assert codes == ["auth_failed"] * 10 + ["rate_limited"]
+
+
+def test_a_command_resent_with_the_same_id_is_not_done_twice(
+    server: LiveServer,
+) -> None:
+    opened = open_session(server)
+
+    async def scenario() -> list[dict[str, Any]]:
+        customer, _ = await connect_customer(server, opened)
+        frame = json.dumps({"type": "chat", "id": "same", "body": "only once"})
+        replies = []
+        for _ in range(2):
+            await customer.send_raw(frame)
+            replies.append(await customer.expect("ok", re="same"))
+        await customer.close()
+        return replies
+
+    first, second = asyncio.run(scenario())
+    assert second == {**first, "duplicate": True}
+    assert [e.body for e in stored_events(server, opened.lsid)].count("only once") == 1
+
+
+@pytest.fixture
+def impatient_server(
+    demo_settings: tuple[Settings, dict[str, Any]],
+) -> Iterator[LiveServer]:
+    settings, credentials = demo_settings
+    with run_server(settings.replace(live_idle_timeout=1), credentials) as live:
+        yield live
+
+
+def test_a_silent_client_is_closed_and_a_pinging_one_is_not(
+    impatient_server: LiveServer,
+) -> None:
+    server = impatient_server
+    opened = open_session(server)
+
+    async def scenario() -> tuple[dict[str, Any], int | None, str]:
+        customer, _ = await connect_customer(server, opened)
+        for _ in range(4):  # two seconds of pings at half the timeout
+            await customer.send("ping")
+            await customer.expect("pong")
+            await asyncio.sleep(0.5)
+        alive = (await customer.call("chat", body="still connected"))["type"]
+        warning = await customer.expect("error")
+        await customer.ws.wait_closed()
+        return warning, customer.ws.close_code, alive
+
+    warning, code, alive = asyncio.run(scenario())
+    assert alive == "ok"
+    assert warning["code"] == "idle_timeout"
+    assert code == 4000

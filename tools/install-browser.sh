@@ -1,21 +1,21 @@
-#!/bin/sh
-# Installs what the browser tests (@pytest.mark.browser) need: Debian's
-# chromium and the Python playwright package that drives it. Idempotent:
-# runs apt-get update only when chromium is missing.
-set -eu
+#!/usr/bin/env bash
+# Installs Debian's chromium for the browser tests (Playwright drives
+# /usr/bin/chromium and never downloads a browser of its own). Idempotent:
+# does nothing when chromium is there; when it cannot install (not root,
+# no apt-get) it says so and carries on, and the browser tests skip.
+set -u
 
-cd "$(dirname "$0")/.."
-PY=${PY:-.venv/bin/python}
+[ -x /usr/bin/chromium ] && exit 0
 
-if ! command -v chromium >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq chromium >/dev/null
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-browser: cannot install chromium (needs root and apt-get); browser tests will skip"
+  exit 0
 fi
 
-if ! "$PY" -c "import playwright" >/dev/null 2>&1; then
-    "$PY" -m pip install --quiet "playwright>=1.45"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; then
+  apt-get update -q >/dev/null 2>&1
+  apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
+    || echo "install-browser: installing chromium failed; browser tests will skip"
 fi
-
-command -v chromium
-"$PY" -m pip show playwright | grep -i "^version"
+exit 0

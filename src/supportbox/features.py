@@ -20,7 +20,8 @@ from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
 from supportbox.streams.relay import Relay
-from supportbox.web import health, public, recordings
+from supportbox.web import admin, assets, console, health, public, recordings
+from supportbox.web.security import login
 from supportbox.webhooks import worker as webhooks
 
 
@@ -34,6 +35,10 @@ def routes() -> list[BaseRoute]:
         *reporting.routes,
         *recordings.routes,
         *backup_api.routes,
+        *login.routes,
+        *admin.routes,
+        *console.routes,
+        *assets.routes(),
     ]
 
 

@@ -146,6 +146,20 @@ SETTINGS: tuple[Setting, ...] = (
         "redis://HOST:PORT/DB to share it between nodes",
     ),
     Setting(
+        "require_admin_totp",
+        "0",
+        "administrators must log in to the web interface with a TOTP second "
+        "factor; those without one are sent to enrol first",
+        _bool,
+    ),
+    Setting(
+        "web_session_hours",
+        "12",
+        "hours a web login (admin interface, console) lasts before the user "
+        "must log in again",
+        _positive,
+    ),
+    Setting(
         "key_guess_limit",
         "10",
         "wrong session keys one client address may enter on the public "
@@ -196,6 +210,8 @@ class Settings:
     max_transfer_size: int = 2 * 1024**3
     recording_link_lifetime: int = 7 * 24 * 3600
     broker_url: str = ""
+    require_admin_totp: bool = False
+    web_session_hours: int = 12
     key_guess_limit: int = 10
     webhook_timeout: int = 10
     webhook_poll_interval: int = 5

@@ -120,7 +120,11 @@ class Link:
             attempt += 1
 
     async def _connect_once(self) -> None:
-        async with connect(self.url, open_timeout=10, max_size=2**22) as ws:
+        # Chat frames are small: per-message deflate would save little and
+        # costs the server about 45 KiB per connection (docs/performance.md).
+        async with connect(
+            self.url, open_timeout=10, max_size=2**22, compression=None
+        ) as ws:
             await ws.send(json.dumps(self.hello(self)))
             first = json.loads(await asyncio.wait_for(ws.recv(), 15))
             if first.get("type") != "welcome":

@@ -15,8 +15,10 @@ waiting list changed), ``rep:<user id>`` (offers for one representative).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -140,6 +142,9 @@ class Hub:
         self.runtime = runtime
         self.broker = broker
         self.clients: dict[str, ConnectedClient] = {}
+        self._turns: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, asyncio.Lock
+        ] = weakref.WeakKeyDictionary()
 
     async def start(self) -> None:
         return None
@@ -153,24 +158,44 @@ class Hub:
         self,
         lsid: str,
         change: Callable[[SessionState, Session], tuple[T, list[Event]]],
+        *,
+        members: bool = True,
     ) -> T:
-        result, events, before, after = await asyncio.to_thread(
-            self._change_sync, lsid, change
-        )
+        """Apply ``change``; ``members=False`` if it changes only the events."""
+        async with self._write_turn():
+            result, events, before, after = await asyncio.to_thread(
+                self._change_sync, lsid, change, members
+            )
         await self._announce(lsid, events, before, after)
         return result
+
+    def _write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        # SQLite takes one writer at a time and makes the others poll for
+        # the lock with growing sleeps; queueing them here instead keeps
+        # the wait short and fair (docs/performance.md).
+        if self.runtime.engine.dialect.name != "sqlite":
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = asyncio.Lock()
+        return turn
 
     def _change_sync(
         self,
         lsid: str,
         change: Callable[[SessionState, Session], tuple[T, list[Event]]],
+        members: bool = True,
     ) -> tuple[T, list[Event], tuple[str, str], tuple[str, str]]:
         with self.runtime.write_db() as db, db.begin():
             row = store.lock(db, lsid)
             state = store.load_state(db, row)
             before = (state.status, str(state.queue))
             result, new_events = change(state, db)
-            store.save_state(db, row, state, new_events)
+            if members:
+                store.save_state(db, row, state, new_events)
+            else:
+                store.append_events(db, row, new_events)
             for observer in self.runtime.observers:
                 observer.on_events(db, lsid, state.external_key, new_events)
             after = (state.status, str(state.queue))
@@ -396,7 +421,7 @@ class Hub:
             event = state.chat(from_gs, body, actor)
             return event, [event]
 
-        return await self._change(lsid, change)
+        return await self._change(lsid, change, members=False)
 
     async def set_custom(
         self, lsid: str, values: dict[str, str], by_gs: int = 0
@@ -406,7 +431,9 @@ class Hub:
         )
 
     async def add_note(self, lsid: str, by_gs: int, text: str) -> None:
-        await self._change(lsid, lambda state, _db: (None, [state.note(by_gs, text)]))
+        await self._change(
+            lsid, lambda state, _db: (None, [state.note(by_gs, text)]), members=False
+        )
 
     async def system_information(
         self, lsid: str, gsnumber: int, categories: list[dict[str, Any]]

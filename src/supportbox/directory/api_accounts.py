@@ -117,3 +117,21 @@ def permission_value(account: ApiAccount, perm: str) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
+
+
+def set_permissions(
+    db: Session, ref: str, command: str, granted: set[str]
+) -> ApiAccount:
+    """Set the command level and grant exactly the boolean permissions named."""
+    account = get(db, ref)
+    level = COMMAND_ALIASES.get(command, command)
+    if level not in COMMAND_LEVELS:
+        raise InvalidInput(f"command access {command!r} is not full, read_only or deny")
+    unknown = granted - set(PERMISSIONS[1:])
+    if unknown:
+        raise InvalidInput(f"no permission named {sorted(unknown)[0]!r}")
+    account.perm_command = level
+    for perm in PERMISSIONS[1:]:
+        setattr(account, perm, perm in granted)
+    db.flush()
+    return account

@@ -103,3 +103,55 @@ def questions(db: Session, survey: str) -> list[SurveyQuestion]:
         .order_by(SurveyQuestion.position, SurveyQuestion.id)
     )
     return list(db.scalars(query))
+
+
+def list_sites(db: Session) -> list[PublicSite]:
+    return list(db.scalars(select(PublicSite).order_by(PublicSite.id)))
+
+
+def update_site(
+    db: Session,
+    site_id: int,
+    *,
+    hostnames: list[str] | None = None,
+    default: bool | None = None,
+    show_reps: bool | None = None,
+) -> PublicSite:
+    """Change a site; making it the default takes that from the others."""
+    site = get_site(db, site_id)
+    if hostnames is not None:
+        site.hostnames = [validate.name(h, "hostname", 255).lower() for h in hostnames]
+    if default:
+        for other in list_sites(db):
+            other.is_default = other.id == site.id
+    elif default is not None:
+        site.is_default = False
+    if show_reps is not None:
+        site.show_reps_in_issue_menu = show_reps
+    db.flush()
+    return site
+
+
+def delete_custom_field(db: Session, code_name: str) -> None:
+    field = db.scalar(select(CustomField).where(CustomField.code_name == code_name))
+    if field is None:
+        raise NotFound(f"no custom field {code_name!r}")
+    db.delete(field)
+    db.flush()
+
+
+def set_custom_field_shown(db: Session, code_name: str, shown: bool) -> None:
+    field = db.scalar(select(CustomField).where(CustomField.code_name == code_name))
+    if field is None:
+        raise NotFound(f"no custom field {code_name!r}")
+    field.show_in_console = shown
+    db.flush()
+
+
+def delete_question(db: Session, question_id: int) -> SurveyQuestion:
+    question = db.get(SurveyQuestion, question_id)
+    if question is None:
+        raise NotFound(f"no survey question with id {question_id}")
+    db.delete(question)
+    db.flush()
+    return question

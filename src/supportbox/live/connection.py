@@ -115,6 +115,8 @@ class Connection:
 
     async def attach(self, lsid: str, gsnumber: int, after_seq: int) -> None:
         """Follow ``lsid``: ``joined``, events after ``after_seq``, then live ones."""
+        # Records that the participant is connected, through this node.
+        await self.hub.connection(lsid, gsnumber, True)
         subscription = self.broker.subscribe(f"session:{lsid}")
         # Across nodes (Redis) a subscription takes a moment to start;
         # storage is read only after it has, so nothing falls in between.
@@ -122,6 +124,7 @@ class Connection:
         membership = Membership(lsid, gsnumber, after_seq, subscription)
         self.memberships[lsid] = membership
         self.departed.pop(lsid, None)
+        await subscription.ready()
         await self.send({"type": "joined", "lsid": lsid, "gsnumber": gsnumber})
         await self._catch_up(membership)
         if self.memberships.get(lsid) is membership:

@@ -35,7 +35,6 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
     conn.role, conn.identity = protocol.CUSTOMER, identity
     conn.handlers, conn.on_gone = HANDLERS, gone
     if conn.registry.unpark(identity) is not None:
-        await conn.hub.connection(lsid, gsnumber, True)
         session_log.info("customer resumed session %s", lsid)
     resume_token = await conn.hub.issue_token(lsid, gsnumber)
     state = await conn.hub.state(lsid)

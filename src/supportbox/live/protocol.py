@@ -75,6 +75,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
         "sessions": (OBJ, False),
         "client": (OBJ, False),
         "queue_updates": (BOOL, False),
+        "web_session": (BOOL, False),
     },
     "ping": {},
     "bye": {},

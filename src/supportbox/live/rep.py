@@ -17,20 +17,27 @@ from supportbox.live.limiter import Limiter
 from supportbox.live.protocol import Message, ProtocolError
 from supportbox.logs import audit_log, session_log
 from supportbox.streams.handlers import REP_HANDLERS
+from supportbox.web.security import guard as web_guard
+from supportbox.web.security import store as web_store
 
 
 async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, Any]:
     """Log in with a password or a resume ticket; resume held sessions."""
     resume = protocol.seq_map(msg.get("sessions", {}))
     ticket = msg.get("resume_token")
+    user_id: int
     if ticket:
         key = f"ip:{conn.address}"
         limiter.check(key)
-        user_id = conn.registry.redeem_ticket(ticket)
-        if user_id is None:
+        redeemed = conn.registry.redeem_ticket(ticket)
+        if redeemed is None:
             limiter.failure(key)
             raise AuthError("the resume token is not valid")
+        user_id = redeemed
         name = await asyncio.to_thread(_check_user, conn, user_id)
+    elif msg.get("web_session"):
+        # The console: the browser's web login cookie came with the upgrade.
+        user_id, name = await asyncio.to_thread(web_login, conn)
     else:
         user_id, name = await _login(conn, msg, limiter)
 
@@ -75,7 +82,6 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
     )
     conn.watch_queues(user_id)
     for lsid, gs in held.items():
-        await conn.hub.connection(lsid, gs, True)
         await conn.attach(lsid, gs, resume.get(lsid, 0))
     if held:
         session_log.info("user %s resumed %s session(s)", user_id, len(held))
@@ -111,6 +117,23 @@ async def _login(conn: Connection, msg: Message, limiter: Limiter) -> tuple[int,
     limiter.success(keys[1])
     audit_log.info("user %s logged in to the live service", found[0])
     return found
+
+
+def web_login(conn: Connection) -> tuple[int, str]:
+    """The user of the browser's web session cookie (the console).
+
+    Only a page of this server may use the cookie: a foreign ``Origin``
+    is refused, so another site cannot act as a logged-in representative.
+    """
+    if not web_guard.same_origin(conn.websocket):
+        raise AuthError("the web session may only be used from this server's pages")
+    raw = conn.websocket.cookies.get(web_guard.COOKIE, "")
+    with conn.runtime.db() as db:
+        login = web_store.lookup(db, raw)
+    if login is None or login.second_factor_due or not login.perm_support:
+        raise AuthError("no web login with the support permission")
+    audit_log.info("user %s opened the console", login.user_id)
+    return login.user_id, login.name
 
 
 def _check_user(conn: Connection, user_id: int) -> str:

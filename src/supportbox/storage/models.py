@@ -456,3 +456,26 @@ class RecordingAccess(Base):
     actor: Mapped[str] = mapped_column(String(200))
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- web sessions of the admin interface and the console (issue 9) ---
+
+
+class WebSession(Base):
+    """A browser login; only the SHA-256 of its cookie value is stored.
+
+    ``second_factor_due`` is true between a correct password and a correct
+    TOTP code: such a session opens nothing but the code page.
+    """
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    second_factor_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_ip: Mapped[str] = mapped_column(String(64), default="")

@@ -115,6 +115,15 @@ def save_state(
             db.add(participant)
         _copy_member(participant, member, state, now)
 
+    append_events(db, row, events)
+
+
+def append_events(db: Session, row: SupportSession, events: Sequence[Event]) -> None:
+    """Store ``events`` after the session's last, numbering them.
+
+    Enough on its own for changes that leave the session and its
+    participants as they were (a chat line, a note, a survey).
+    """
     for event in events:
         row.last_seq += 1
         event.seq = row.last_seq

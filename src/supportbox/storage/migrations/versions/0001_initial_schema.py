@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 15:34:31.269633
+Create Date: 2026-12-03 15:46:58.536250
 """
 
 from collections.abc import Sequence
@@ -228,6 +228,26 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("team_id", "user_id"),
     )
+    op.create_table(
+        "web_session",
+        sa.Column("id_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.Column("second_factor_due", sa.Boolean(), nullable=False),
+        sa.Column("client_ip", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id_hash"),
+    )
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_web_session_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_web_session_user_id"), ["user_id"], unique=False
+        )
+
     op.create_table(
         "webhook_delivery",
         sa.Column(
@@ -493,6 +513,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_webhook_delivery_queue")
 
     op.drop_table("webhook_delivery")
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_session_user_id"))
+        batch_op.drop_index(batch_op.f("ix_web_session_expires_at"))
+
+    op.drop_table("web_session")
     op.drop_table("team_member")
     op.drop_table("rep_presence")
     op.drop_table("issue")
