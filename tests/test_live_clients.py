@@ -11,6 +11,7 @@ from sqlalchemy import select
 from clientkit import Client, event, of_type
 from livekit import open_session, stored_events
 from serverkit import LiveServer
+from supportbox.cli.main import main as cli_main
 from supportbox.core import events as ev
 from supportbox.storage.models import SessionEvent, SurveyResponse
 
@@ -146,3 +147,23 @@ def test_a_session_runs_from_request_to_both_exit_surveys(server: LiveServer) ->
     ]
     overview = events[4].system_information
     assert overview is not None and overview[0]["fields"][:2] == ["hostname", "os"]
+
+
+def test_the_customer_command_says_what_it_needs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli_main(["customer"]) == 1
+    assert "give --server with --lsid and --token" in capsys.readouterr().err
+    assert cli_main(["customer", "--lsid", "x", "--token", "y"]) == 1
+    assert "--lsid and --token need --server too" in capsys.readouterr().err
+
+
+def test_a_customer_with_a_bad_token_is_refused_in_one_line(
+    server: LiveServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opened = open_session(server)
+    args = ["customer", "--server", server.url, "--lsid", opened.lsid]
+    assert cli_main([*args, "--token", "not-the-token"]) == 1
+    assert capsys.readouterr().err == (
+        "supportbox: error: the session token is not valid\n"
+    )
