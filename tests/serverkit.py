@@ -25,6 +25,7 @@ import pytest
 import redis
 import uvicorn
 from sqlalchemy import create_engine, text
+from starlette.routing import BaseRoute
 
 from supportbox.cli.main import main as cli_main
 from supportbox.runtime import Runtime, open_runtime
@@ -134,15 +135,22 @@ class LiveServer:
 
 
 @contextmanager
-def run_server(settings: Settings, credentials: dict[str, Any]) -> Iterator[LiveServer]:
-    """Serve ``settings`` on a free port until the block ends."""
+def run_server(
+    settings: Settings,
+    credentials: dict[str, Any],
+    routes: list[BaseRoute] | None = None,
+) -> Iterator[LiveServer]:
+    """Serve ``settings`` on a free port until the block ends.
+
+    ``routes`` replaces the application's routes (for probes in tests).
+    """
     sock = free_socket()
     port = sock.getsockname()[1]
     settings = settings.replace(
         port=port, public_url=settings.public_url or f"http://127.0.0.1:{port}"
     )
     runtime = open_runtime(settings)
-    app = build_app(runtime)
+    app = build_app(runtime, routes)
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -162,3 +170,24 @@ def run_server(settings: Settings, credentials: dict[str, Any]) -> Iterator[Live
         server.should_exit = True
         thread.join(15)
         sock.close()
+
+
+@contextmanager
+def demo_server(
+    base: Path, routes: list[BaseRoute] | None = None, **changes: Any
+) -> Iterator[LiveServer]:
+    """A demo server in a fresh data directory under ``base``.
+
+    For module-scoped fixtures: ``base`` comes from ``tmp_path_factory``;
+    ``changes`` are Settings fields (``xml_namespace="beyondtrust"``).
+    """
+    data_dir = base / "data"
+    data_dir.mkdir(parents=True)
+    url = fresh_database_url(data_dir)
+    try:
+        credentials = init_data_dir(data_dir, url)
+        settings = Settings(data_dir=data_dir, database_url=url).replace(**changes)
+        with run_server(settings, credentials, routes) as live:
+            yield live
+    finally:
+        drop_database(url)

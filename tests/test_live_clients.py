@@ -33,19 +33,26 @@ async def wait_for_surveys(server: LiveServer, count: int) -> None:
 # Four client processes start; on a loaded 2-core machine that takes a while.
 @pytest.mark.timeout(240)
 def test_a_session_runs_from_request_to_both_exit_surveys(server: LiveServer) -> None:
-    opened = open_session(server, "team:1")
-    lsid = opened.lsid
+    # The customer fills in the public site's issue form, with the
+    # integration's external key, and gets the launcher's arguments.
+    query = (
+        "issue_menu=1&codeName=printer&customer.name=Jane&customer.company=Acme"
+        "&session.custom.external_key=WEB-7&client=cli"
+    )
+    with server.http() as http:
+        started = http.get(f"/api/start_session?{query}").json()
+    lsid = started["lsid"]
 
     async def scenario() -> tuple[Client, ...]:
         customer = await Client.start(
             "customer",
             "customer",
             "--server",
-            server.url,
+            started["server"],
             "--lsid",
             lsid,
             "--token",
-            opened.join_token,
+            started["token"],
             "--answer",
             "rating=5",
             "--answer",
@@ -95,7 +102,10 @@ def test_a_session_runs_from_request_to_both_exit_surveys(server: LiveServer) ->
                 await client.stop()
         return clients
 
-    customer, *_ = asyncio.run(scenario())
+    customer, alice, *_ = asyncio.run(scenario())
+    waiting = [w for q in alice.lines if q["type"] == "queues" for w in q["waiting"]]
+    assert {"lsid": lsid, "external_key": "WEB-7"}.items() <= waiting[0].items()
+    assert server.runtime.services["hub"].session_custom(lsid)[0] == "INC1"
 
     events = stored_events(server, lsid)
     seen = [(e.event_type, actor(e)) for e in events]

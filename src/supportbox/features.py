@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from supportbox.api import oauth
+from supportbox.api.command import endpoint as command_api
+from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
 from supportbox.runtime import Runtime
-from supportbox.web import health
+from supportbox.web import health, public
 
 
 def routes() -> list[BaseRoute]:
     return [
         *health.routes,
         *live.routes(),
+        *oauth.routes,
+        *command_api.routes,
+        *public.routes,
     ]
 
 
@@ -31,3 +37,7 @@ def install(runtime: Runtime) -> None:
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
     live.install(runtime)
+    runtime.services["ratelimit"] = Limiter()
+    runtime.services["key_guesses"] = Limiter(
+        runtime.settings.key_guess_limit, window=600.0
+    )

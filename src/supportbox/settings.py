@@ -139,6 +139,13 @@ SETTINGS: tuple[Setting, ...] = (
         "where live traffic between nodes goes: empty for in-process, or "
         "redis://HOST:PORT/DB to share it between nodes",
     ),
+    Setting(
+        "key_guess_limit",
+        "10",
+        "wrong session keys one client address may enter on the public "
+        "site within 10 minutes before it must wait",
+        _positive,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -162,6 +169,7 @@ class Settings:
     live_idle_timeout: int = 60
     max_transfer_size: int = 2 * 1024**3
     broker_url: str = ""
+    key_guess_limit: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

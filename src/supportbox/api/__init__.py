@@ -1,0 +1,1 @@
+"""The integration APIs: OAuth2 tokens, authentication, the Command API."""
