@@ -61,6 +61,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -198,6 +204,7 @@ async def talk(
 
 
 async def relay_load(
+    pid: int,
     url: str,
     opened: list[OpenedSession],
     rep_names: list[str],
@@ -231,23 +238,24 @@ async def relay_load(
     listeners += [asyncio.create_task(listen(r, meter, "r")) for r in reps]
     await asyncio.sleep(1)
     meter.counting = True
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds(pid)
     sent = await asyncio.gather(
         *(talk(c, r, lsid, rate, started + seconds) for c, r, lsid in pairs)
     )
     await asyncio.sleep(1)
     meter.counting = False
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
     for task in listeners:
         task.cancel()
     for ws in [c for c, _, _ in pairs] + reps:
         await ws.close()
-    return summary(meter, sum(sent), elapsed)
+    return summary(meter, sum(sent), elapsed, cpu)
 
 
-def summary(meter: Meter, sent: int, elapsed: float) -> dict[str, float]:
+def summary(meter: Meter, sent: int, elapsed: float, cpu: float) -> dict[str, float]:
     ms = [x * 1000 for x in meter.latencies] or [float("nan")]
     return {
+        "server_cpu_ms_per_message": cpu * 1000 / max(1, meter.received),
         "sent": sent,
         "received": meter.received,
         "per_second": meter.received / elapsed,
@@ -270,7 +278,7 @@ async def echo_server(port: int) -> None:
 
 
 async def echo_load(
-    url: str, count: int, rate: float, seconds: float
+    pid: int, url: str, count: int, rate: float, seconds: float
 ) -> dict[str, float]:
     meter = Meter()
     sockets = [await connect(url) for _ in range(count)]
@@ -291,16 +299,16 @@ async def echo_load(
 
     listeners = [asyncio.create_task(listen_echo(ws)) for ws in sockets]
     meter.counting = True
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds(pid)
     sent = await asyncio.gather(*(send(ws, started + seconds) for ws in sockets))
     await asyncio.sleep(1)
     meter.counting = False
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
     for task in listeners:
         task.cancel()
     for ws in sockets:
         await ws.close()
-    return summary(meter, sum(sent), elapsed)
+    return summary(meter, sum(sent), elapsed, cpu)
 
 
 # idle customers
@@ -350,11 +358,16 @@ async def main(args: argparse.Namespace) -> None:
             count = max(1, -(-args.sessions // SESSIONS_PER_REP))
             rep_names = create_reps(settings, count)
             opened = await open_sessions(settings, args.sessions)
+            results["load_average"] = os.getloadavg()[0]
             results["relay"] = await relay_load(
-                url, opened, rep_names, args.rate, args.seconds
+                server.pid, url, opened, rep_names, args.rate, args.seconds
             )
             results["echo"] = await echo_load(
-                f"ws://127.0.0.1:{echo_port}", args.sessions, args.rate, args.seconds
+                echo.pid,
+                f"ws://127.0.0.1:{echo_port}",
+                args.sessions,
+                args.rate,
+                args.seconds,
             )
             relay, direct = results["relay"], results["echo"]
             results["p50_ratio"] = relay["p50_ms"] / direct["p50_ms"]

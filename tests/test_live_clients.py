@@ -11,6 +11,7 @@ from sqlalchemy import select
 from clientkit import Client, event, of_type
 from livekit import open_session, stored_events
 from serverkit import LiveServer
+from supportbox.cli.main import main as cli_main
 from supportbox.core import events as ev
 from supportbox.storage.models import SessionEvent, SurveyResponse
 
@@ -32,19 +33,26 @@ async def wait_for_surveys(server: LiveServer, count: int) -> None:
 # Four client processes start; on a loaded 2-core machine that takes a while.
 @pytest.mark.timeout(240)
 def test_a_session_runs_from_request_to_both_exit_surveys(server: LiveServer) -> None:
-    opened = open_session(server, "team:1")
-    lsid = opened.lsid
+    # The customer fills in the public site's issue form, with the
+    # integration's external key, and gets the launcher's arguments.
+    query = (
+        "issue_menu=1&codeName=printer&customer.name=Jane&customer.company=Acme"
+        "&session.custom.external_key=WEB-7&client=cli"
+    )
+    with server.http() as http:
+        started = http.get(f"/api/start_session?{query}").json()
+    lsid = started["lsid"]
 
     async def scenario() -> tuple[Client, ...]:
         customer = await Client.start(
             "customer",
             "customer",
             "--server",
-            server.url,
+            started["server"],
             "--lsid",
             lsid,
             "--token",
-            opened.join_token,
+            started["token"],
             "--answer",
             "rating=5",
             "--answer",
@@ -94,7 +102,10 @@ def test_a_session_runs_from_request_to_both_exit_surveys(server: LiveServer) ->
                 await client.stop()
         return clients
 
-    customer, *_ = asyncio.run(scenario())
+    customer, alice, *_ = asyncio.run(scenario())
+    waiting = [w for q in alice.lines if q["type"] == "queues" for w in q["waiting"]]
+    assert {"lsid": lsid, "external_key": "WEB-7"}.items() <= waiting[0].items()
+    assert server.runtime.services["hub"].session_custom(lsid)[0] == "INC1"
 
     events = stored_events(server, lsid)
     seen = [(e.event_type, actor(e)) for e in events]
@@ -146,3 +157,23 @@ def test_a_session_runs_from_request_to_both_exit_surveys(server: LiveServer) ->
     ]
     overview = events[4].system_information
     assert overview is not None and overview[0]["fields"][:2] == ["hostname", "os"]
+
+
+def test_the_customer_command_says_what_it_needs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli_main(["customer"]) == 1
+    assert "give --server with --lsid and --token" in capsys.readouterr().err
+    assert cli_main(["customer", "--lsid", "x", "--token", "y"]) == 1
+    assert "--lsid and --token need --server too" in capsys.readouterr().err
+
+
+def test_a_customer_with_a_bad_token_is_refused_in_one_line(
+    server: LiveServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opened = open_session(server)
+    args = ["customer", "--server", server.url, "--lsid", opened.lsid]
+    assert cli_main([*args, "--token", "not-the-token"]) == 1
+    assert capsys.readouterr().err == (
+        "supportbox: error: the session token is not valid\n"
+    )

@@ -7,7 +7,6 @@ import getpass
 import os
 
 from supportbox.cli import common
-from supportbox.clients import customer, rep
 from supportbox.errors import InvalidInput
 
 
@@ -65,6 +64,9 @@ def _answers(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def run_customer(args: argparse.Namespace) -> int:
+    # Imported here so that other commands start without the client stack.
+    from supportbox.clients import customer
+
     ticket = None
     if args.lsid or args.token:
         if not (args.server and args.lsid and args.token):
@@ -85,6 +87,8 @@ def run_customer(args: argparse.Namespace) -> int:
 
 
 def run_rep(args: argparse.Namespace) -> int:
+    from supportbox.clients import rep
+
     password = os.environ.get("SUPPORTBOX_PASSWORD") or getpass.getpass("password: ")
     return rep.main(
         args.server,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from supportbox.clients.console import Console, ask, parse_json_line
+from supportbox.clients.console import Console, ask, parse_json_line, read_stdin
 from supportbox.clients.link import Link, LinkFailed
 
 
@@ -16,12 +16,14 @@ class App:
         self,
         link: Link,
         console: Console,
-        lines: asyncio.Queue[str | None],
+        lines: asyncio.Queue[str | None] | None,
         answers: dict[str, str] | None,
     ) -> None:
+        """``lines`` None means standard input, read once connected."""
         self.link = link
         self.console = console
-        self.lines = lines
+        self.lines: asyncio.Queue[str | None] = lines or asyncio.Queue()
+        self.from_stdin = lines is None
         self.answers = answers
         self.done = False
         self.survey: dict[str, Any] | None = None
@@ -39,7 +41,11 @@ class App:
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 if frame_wait in ready:
-                    await self.on_frame(frame_wait.result())
+                    frame = frame_wait.result()
+                    if frame.get("type") == "welcome" and self.from_stdin:
+                        self.from_stdin = False
+                        read_stdin(self.lines)
+                    await self.on_frame(frame)
                     frame_wait = asyncio.create_task(self.link.inbox.get())
                 elif line_wait in ready:
                     line = line_wait.result()
@@ -49,8 +55,10 @@ class App:
                     runner.result()
                     return 0
         except LinkFailed as exc:
-            self.console.frame({"type": "error", "code": "link", "message": str(exc)})
-            return 1
+            if self.console.as_json:
+                frame = {"type": "error", "code": "link", "message": str(exc)}
+                self.console.frame(frame)
+            raise
         finally:
             frame_wait.cancel()
             line_wait.cancel()

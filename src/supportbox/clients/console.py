@@ -17,13 +17,12 @@ from typing import Any, TextIO
 from supportbox.core import events as ev
 
 
-def stdin_lines() -> asyncio.Queue[str | None]:
-    """Lines of standard input as they arrive; ``None`` at its end.
+def read_stdin(queue: asyncio.Queue[str | None]) -> None:
+    """Put the lines of standard input on ``queue`` as they arrive; ``None`` at its end.
 
     A daemon thread reads, so this works for terminals, pipes and files
     alike and never keeps the process alive.
     """
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
     def read() -> None:
@@ -32,7 +31,6 @@ def stdin_lines() -> asyncio.Queue[str | None]:
         loop.call_soon_threadsafe(queue.put_nowait, None)
 
     threading.Thread(target=read, name="stdin", daemon=True).start()
-    return queue
 
 
 class Console:

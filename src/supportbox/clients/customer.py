@@ -14,7 +14,7 @@ import httpx
 
 from supportbox.clients import sysinfo
 from supportbox.clients.app import App
-from supportbox.clients.console import Console, stdin_lines
+from supportbox.clients.console import Console
 from supportbox.clients.link import Link, LinkFailed, live_url
 
 
@@ -114,7 +114,7 @@ async def run(
     ticket: Ticket, *, as_json: bool = False, answers: dict[str, str] | None = None
 ) -> int:
     console = Console(as_json)
-    customer = Customer(ticket, console, lines=stdin_lines(), answers=answers)
+    customer = Customer(ticket, console, lines=None, answers=answers)
     return await customer.run()
 
 

@@ -8,7 +8,7 @@ import socket
 from typing import Any
 
 from supportbox.clients.app import App
-from supportbox.clients.console import Console, stdin_lines
+from supportbox.clients.console import Console
 from supportbox.clients.link import Link, live_url
 
 HELP = """commands (the current session is the last one joined):
@@ -142,7 +142,7 @@ async def run(
         username,
         password,
         Console(as_json),
-        lines=stdin_lines(),
+        lines=None,
         answers=answers,
     )
     return await rep.run()
