@@ -521,6 +521,29 @@ class Hub:
 
         return await asyncio.to_thread(read)
 
+    async def held_by(self, user_id: int) -> dict[str, int]:
+        """The open sessions the representative is in: lsid to gsnumber.
+
+        A representative whose node died logs in again on another one and
+        takes these up, within the resume grace period.
+        """
+
+        def read() -> dict[str, int]:
+            with self.runtime.db() as db:
+                rows = db.execute(
+                    select(SupportSession.lsid, Participant.gsnumber)
+                    .join(Participant, Participant.session_id == SupportSession.id)
+                    .where(
+                        Participant.user_id == user_id,
+                        Participant.kind == ev.REPRESENTATIVE,
+                        Participant.present.is_(True),
+                        SupportSession.status != "ended",
+                    )
+                )
+                return {lsid: gs for lsid, gs in rows}
+
+        return await asyncio.to_thread(read)
+
     def session_custom(self, lsid: str) -> tuple[str, dict[str, str]]:
         with self.runtime.db() as db:
             row = store.get(db, lsid)
