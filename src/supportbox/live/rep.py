@@ -7,7 +7,7 @@ import contextlib
 import time
 from typing import Any
 
-from supportbox.core.hub import ClientInfo, ConnectedClient
+from supportbox.core.presence import ClientInfo, ConnectedClient
 from supportbox.core.queues import QueueRef
 from supportbox.directory import users
 from supportbox.errors import AuthError, NotFound, PermissionDenied, SessionStateError
