@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -95,3 +96,142 @@ def test_a_session_survives_the_node_it_was_on_being_killed(
         "still here",
         "after the crash",
     ]
+
+
+def token(url: str, credentials: dict[str, Any]) -> str:
+    api = credentials["api"]
+    response = httpx.post(
+        f"{url}/oauth2/token",
+        auth=(api["client_id"], api["client_secret"]),
+        data={"grant_type": "client_credentials"},
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def command(url: str, bearer: str, **params: str) -> str:
+    response = httpx.get(
+        f"{url}/api/command",
+        params=params,
+        headers={"Authorization": f"Bearer {bearer}"},
+    )
+    assert response.status_code == 200
+    return response.text
+
+
+def report(url: str, bearer: str, **params: str) -> str:
+    response = httpx.get(
+        f"{url}/api/reporting",
+        params=params,
+        headers={"Authorization": f"Bearer {bearer}"},
+    )
+    assert response.status_code == 200
+    # Signed links carry their own expiry time; the rest must be identical.
+    return re.sub(r"<([a-z_]+_url)>[^<]*</\1>", "", response.text)
+
+
+@pytest.mark.timeout(240)
+def test_three_nodes_share_one_session_and_agree_on_it(
+    demo_settings: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, credentials = demo_settings
+    with run_cluster(settings.data_dir, settings.db_url, REDIS_URL, 3) as cluster:
+        first, second, third = cluster.urls
+        query = "issue_menu=1&codeName=printer&customer.name=Jane&client=cli"
+        started = httpx.get(f"{first}/api/start_session?{query}").json()
+        lsid = started["lsid"]
+        bearer = token(third, credentials)
+
+        async def scenario() -> None:
+            # The customer is on the first node, the representative on the
+            # second, and an integration drives the session from the third.
+            customer = await Client.start(
+                "customer",
+                "customer",
+                "--server",
+                first,
+                "--lsid",
+                lsid,
+                "--token",
+                started["token"],
+            )
+            alice = await Client.start(
+                "alice", "rep", "--server", second, "--username", "alice"
+            )
+            try:
+                await customer.expect(of_type("welcome"))
+                await alice.expect(of_type("welcome"))
+                await alice.send("accept", lsid=lsid)
+                await customer.expect(event(ev.OWNER_CHANGED))
+                await customer.say("across nodes")
+                await alice.expect(event(ev.CHAT_MESSAGE, body="across nodes"))
+
+                moved = command(
+                    third,
+                    bearer,
+                    action="transfer_session",
+                    lsid=lsid,
+                    queue_id="rep:2",
+                )
+                assert "Successfully transferred" in moved
+                await customer.expect(event(ev.TO_QUEUE))
+                await alice.expect(event(ev.MEMBER_DEPARTED))
+
+                ended = command(third, bearer, action="terminate_session", lsid=lsid)
+                assert "Successfully terminated" in ended
+                await customer.expect(event(ev.SESSION_END))
+            finally:
+                await customer.stop()
+                await alice.stop()
+
+        asyncio.run(scenario())
+
+        # Every node reports the same session the same way.
+        reports = {
+            report(url, bearer, generate_report="SupportSession", lsid=lsid)
+            for url in cluster.urls
+        }
+        assert len(reports) == 1
+        assert "across nodes" in reports.pop()
+
+
+@pytest.mark.timeout(120)
+def test_one_session_key_redeemed_on_two_nodes_at_once_opens_one_session(
+    demo_settings: tuple[Settings, dict[str, Any]],
+) -> None:
+    settings, credentials = demo_settings
+    with run_cluster(settings.data_dir, settings.db_url, REDIS_URL) as cluster:
+        first, second = cluster.urls
+        bearer = token(first, credentials)
+        keys = [
+            re.search(
+                r"<short_key>(\d{7})</short_key>",
+                command(
+                    first,
+                    bearer,
+                    action="generate_session_key",
+                    type="support",
+                    queue_id="general",
+                ),
+            )
+            for _ in range(5)
+        ]
+
+        async def race(short_key: str) -> list[int]:
+            async with httpx.AsyncClient() as http:
+                answers = await asyncio.gather(
+                    *(
+                        http.get(
+                            f"{url}/api/start_session",
+                            params={"short_key": short_key, "client": "cli"},
+                        )
+                        for url in (first, second)
+                    )
+                )
+            return sorted(answer.status_code for answer in answers)
+
+        for match in keys:
+            assert match is not None
+            outcomes = asyncio.run(race(match.group(1)))
+            assert outcomes[0] == 200
+            assert outcomes[1] >= 400, outcomes
