@@ -175,3 +175,10 @@ def test_the_xsd_is_served_and_is_a_valid_schema(api: Api) -> None:
         assert f'targetNamespace="{api.namespace}"' in response.text
     else:
         assert "targetNamespace" not in response.text
+
+
+def test_unicode_digits_in_an_id_answer_an_error_document(api: Api) -> None:
+    assert api.error("logout_rep", user_id="²").startswith("parameter user_id must")
+    assert "'²' is not a positive" in api.error(
+        "generate_session_key", type="support", queue_id="rep:²"
+    )

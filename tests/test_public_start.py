@@ -328,3 +328,15 @@ def test_the_cli_token_is_accepted_by_the_hub_once(server: LiveServer) -> None:
     assert gs == 1  # the customer is the session's first participant
     with pytest.raises(PermissionDenied, match="not valid"):
         authenticate(server, body["lsid"], body["token"])
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "1" * 13])
+def test_an_id_that_is_not_plain_ascii_digits_gets_a_400_page(
+    server: LiveServer, value: str
+) -> None:
+    before = session_count(server)
+    with server.http() as http:
+        response = http.get("/api/start_session", params={"id": value})
+    assert response.status_code == 400
+    assert "is not a whole number" in response.text
+    assert session_count(server) == before

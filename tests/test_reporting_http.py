@@ -259,6 +259,23 @@ def test_shell_recordings_download_and_missing_ones_get_errors(
     assert linked.status_code == 200 and linked.content == content
 
 
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("instance", {"generate_report": "CommandShellRecording", "instance": "²"}),
+        ("team_id", {"generate_report": "SupportTeam", "team_id": "²"}),
+        ("id", {"generate_report": "SupportCustExitSurvey", "id": "²"}),
+        ("index", {"generate_report": "Archive", "index": "²", "type": "state"}),
+    ],
+)
+def test_unicode_digits_in_a_number_get_an_error_document(
+    live: LiveServer, token: str, name: str, params: dict[str, str]
+) -> None:
+    lsid = chat_session(live, BASE + 700, BASE + 800)
+    answer = report(live, token, lsid=lsid, date="2023-11-20", start_time="0", **params)
+    assert error_text(answer).startswith(f"Invalid {name}: '²'")
+
+
 def test_archives_arrive_gzip_compressed(live: LiveServer, token: str) -> None:
     day = datetime(2023, 11, 20, tzinfo=UTC).timestamp()
     lsid = chat_session(live, day + 3600 + 60, day + 3600 + 900)

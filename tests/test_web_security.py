@@ -225,3 +225,12 @@ def test_a_non_ascii_csrf_token_is_refused_with_a_403_not_a_crash(
     for answer in (in_form, in_header, logout, login):
         assert answer.status_code == 403, answer.text
         assert "security token" in answer.text
+
+
+def test_admin_pages_ignore_a_number_written_in_unicode_digits(
+    server: LiveServer,
+) -> None:
+    client = webclient.admin(server)
+    for path in ("/admin/sessions?rep=²&team=١", "/admin/audit?before=²"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path

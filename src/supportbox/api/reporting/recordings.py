@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supportbox.api.reporting.context import Builder, FileBody, ReportContext
+from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput, NotFound
 from supportbox.storage.models import Recording, SupportSession
 
@@ -61,7 +62,7 @@ def find(
 
 def _instance(ctx: ReportContext) -> int:
     raw = ctx.param("instance") or "0"
-    if not raw.isdigit() or int(raw) > 1_000_000:
+    if not is_id(raw) or int(raw) > 1_000_000:
         raise InvalidInput(f"Invalid instance: {raw[:40]!r}; expected 0, 1, 2...")
     return int(raw)
 
