@@ -18,9 +18,12 @@ from lxml import etree
 from reportkit import N, schema
 from reportseed import Person, seed
 from serverkit import LiveServer, demo_server
+from supportbox.api.reporting.context import Builder, ReportContext, Stream
+from supportbox.api.reporting.registry import REPORTS, SUPPORT, Report
 from supportbox.core.hub import CustomerInfo, SessionRequest
 from supportbox.core.queues import QueueRef
 from supportbox.directory import api_accounts
+from supportbox.errors import Conflict
 from supportbox.features import install
 from supportbox.runtime import open_runtime
 
@@ -406,3 +409,32 @@ def test_a_session_run_through_the_hub_is_reported(
         if e.get("event_type") == "Chat Message"
     ]
     assert chats == ["Hello Jane", "Hi!"]
+
+
+def _raise(exc: Exception) -> Builder:
+    def build(ctx: ReportContext) -> Stream:
+        raise exc
+
+    return build
+
+
+def test_any_error_of_a_report_becomes_an_error_document(
+    live: LiveServer,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refused = Report("Refused", SUPPORT, _raise(Conflict("the report is busy")))
+    broken = Report("Broken", SUPPORT, _raise(RuntimeError("secret detail")))
+    monkeypatch.setitem(REPORTS, "Refused", refused)
+    monkeypatch.setitem(REPORTS, "Broken", broken)
+
+    assert error_text(report(live, token, generate_report="Refused")) == (
+        "the report is busy"
+    )
+    with caplog.at_level(logging.ERROR, logger="supportbox"):
+        crashed = error_text(report(live, token, generate_report="Broken"))
+    assert "secret detail" not in crashed
+    assert crashed.startswith("the server could not complete the request")
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged and logged[0].exc_info is not None
