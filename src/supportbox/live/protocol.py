@@ -121,10 +121,14 @@ def parse(frame: str | bytes) -> Message:
     Raises :class:`ProtocolError` naming what is wrong; the error carries
     the message's ``id`` when one could be read.
     """
-    if len(frame) > MAX_FRAME:
+    size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
+    if size > MAX_FRAME:
         raise ProtocolError(TOO_LARGE, f"frame is larger than {MAX_FRAME} bytes")
     if isinstance(frame, bytes):
-        raise ProtocolError(MALFORMED, "binary frames are not used in version 1")
+        # Shell and file data never reach here once signed in (endpoint.py).
+        raise ProtocolError(
+            MALFORMED, "binary frames carry stream data and need a signed-in peer"
+        )
     try:
         data = json.loads(frame)
     except ValueError:
