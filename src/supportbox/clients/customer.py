@@ -15,7 +15,8 @@ import httpx
 from supportbox.clients import sysinfo
 from supportbox.clients.app import App
 from supportbox.clients.console import Console
-from supportbox.clients.link import Link, LinkFailed, live_url
+from supportbox.clients.link import Link, live_url
+from supportbox.errors import LinkFailed
 
 
 @dataclass

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportbox.errors import ProtocolError
 from supportbox.streams.schemas import STREAM_SCHEMAS
 
 VERSION = 1
@@ -93,16 +94,6 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "end": {"lsid": (STR, True)},
     **STREAM_SCHEMAS,
 }
-
-
-class ProtocolError(Exception):
-    """A frame the server answers with an ``error`` frame and then ignores."""
-
-    def __init__(self, code: str, message: str, re: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.re = re
 
 
 @dataclass(frozen=True)

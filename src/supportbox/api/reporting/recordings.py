@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from supportbox.api.reporting.context import Builder, FileBody, ReportContext
 from supportbox.directory.validate import is_id
-from supportbox.errors import InvalidInput, NotFound
+from supportbox.errors import InvalidInput, NotFound, RecordingGone
 from supportbox.storage.models import Recording, SupportSession
 
 EXPIRED = "This recording has expired and can no longer be viewed or downloaded."
@@ -29,10 +29,6 @@ MEDIA = {
     "presentation": ("video/mp4", "mp4"),
     "shell": ("application/x-asciicast", "cast"),
 }
-
-
-class RecordingGone(NotFound):
-    """The recording is listed but its file is no longer on disk."""
 
 
 def find(
