@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from lxml import etree
 
 from commandkit import DECLARATION, Api
 from serverkit import LiveServer, demo_server
+from supportbox.api.command.call import Call
+from supportbox.api.command.registry import ACTIONS
+from supportbox.xml import writer
 
 NAMESPACES = ["bomgar", "beyondtrust", "none"]
 
@@ -175,3 +180,27 @@ def test_the_xsd_is_served_and_is_a_valid_schema(api: Api) -> None:
         assert f'targetNamespace="{api.namespace}"' in response.text
     else:
         assert "targetNamespace" not in response.text
+
+
+def test_unicode_digits_in_an_id_answer_an_error_document(api: Api) -> None:
+    assert api.error("logout_rep", user_id="²").startswith("parameter user_id must")
+    assert "'²' is not a positive" in api.error(
+        "generate_session_key", type="support", queue_id="rep:²"
+    )
+
+
+def test_a_crashing_action_answers_a_generic_error_and_logs_it(
+    api: Api,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def crash(call: Call) -> writer.E:
+        raise RuntimeError("secret detail")
+
+    action = ACTIONS["get_api_info"]
+    monkeypatch.setitem(ACTIONS, "get_api_info", replace(action, run=crash))
+    with caplog.at_level(logging.ERROR, logger="supportbox"):
+        text = api.error("get_api_info")
+    assert "secret detail" not in text
+    assert text.startswith("the server could not complete")
+    assert any(r.exc_info for r in caplog.records if r.levelno == logging.ERROR)

@@ -220,8 +220,13 @@ def test_a_virtual_customer_redeems_the_key_into_a_waiting_session(
     lsid = reply.value("lsid")
     assert re.fullmatch(r"[0-9a-f]{32}", lsid)
     download = reply.value("download_url")
-    assert download.startswith(f"{live.url}/api/start_session?lsid={lsid}&token=")
-    assert download.endswith("&c2cjs=1")
+    page, _, fragment = download.partition("#")
+    assert page == f"{live.url}/chat/{lsid}"
+    assert re.fullmatch(r"token=[A-Za-z0-9_\-]{16,}", fragment)
+    with live.http() as http:
+        opened = http.get(page)
+    assert opened.status_code == 200
+    assert lsid in opened.text
 
     with live.runtime.db() as db:
         session = db.scalar(select(SupportSession).where(SupportSession.lsid == lsid))

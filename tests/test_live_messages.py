@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from supportbox.errors import ProtocolError
 from supportbox.live import protocol
-from supportbox.live.protocol import ProtocolError, parse
+from supportbox.live.protocol import parse
 
 
 def test_a_valid_chat_frame_becomes_a_message_with_its_id() -> None:

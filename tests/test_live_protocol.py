@@ -62,6 +62,9 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_usable(
             '{"type": "chat", "id": "x2"}',
             '{"type": "chat", "id": "x3", "body": 5}',
             json.dumps({"type": "chat", "body": "x" * (300 * 1024)}),
+            json.dumps(
+                {"type": "chat", "body": "é" * (150 * 1024)}, ensure_ascii=False
+            ),
         ):
             await customer.send_raw(text)
             errors.append(await customer.expect("error"))
@@ -86,7 +89,8 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_usable(
         "invalid",
         "invalid",
         "too_large",
-        "invalid",  # a binary frame too short for its 16-byte header
+        "too_large",
+        "invalid",  # stream data for no open stream
         "not_in_session",
         "forbidden",
         "invalid",

@@ -328,3 +328,42 @@ def test_the_cli_token_is_accepted_by_the_hub_once(server: LiveServer) -> None:
     assert gs == 1  # the customer is the session's first participant
     with pytest.raises(PermissionDenied, match="not valid"):
         authenticate(server, body["lsid"], body["token"])
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "1" * 13])
+def test_an_id_that_is_not_plain_ascii_digits_gets_a_400_page(
+    server: LiveServer, value: str
+) -> None:
+    before = session_count(server)
+    with server.http() as http:
+        response = http.get("/api/start_session", params={"id": value})
+    assert response.status_code == 400
+    assert "is not a whole number" in response.text
+    assert session_count(server) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "message"),
+    [
+        (b"--x\r\nbroken", "multipart/form-data", "multipart"),
+        (b"customer.name=%FF%FE", "application/x-www-form-urlencoded", ""),
+        (b"{broken", "application/json", ""),
+        (b"a=" + b"x" * 1_100_000, "application/x-www-form-urlencoded", "larger"),
+    ],
+    ids=["broken multipart", "bad utf8", "broken json", "too large"],
+)
+def test_an_unreadable_post_body_gets_a_400_page_and_no_session(
+    server: LiveServer, content: bytes, content_type: str, message: str
+) -> None:
+    alice = log_in(server, "alice")
+    before = session_count(server)
+    with server.http() as http:
+        response = http.post(
+            f"/api/start_session?id={alice}",
+            content=content,
+            headers={"content-type": content_type},
+        )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert message in response.text
+    assert session_count(server) == before

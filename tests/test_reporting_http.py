@@ -18,9 +18,12 @@ from lxml import etree
 from reportkit import N, schema
 from reportseed import Person, seed
 from serverkit import LiveServer, demo_server
+from supportbox.api.reporting.context import Builder, ReportContext, Stream
+from supportbox.api.reporting.registry import REPORTS, SUPPORT, Report
 from supportbox.core.hub import CustomerInfo, SessionRequest
 from supportbox.core.queues import QueueRef
 from supportbox.directory import api_accounts
+from supportbox.errors import Conflict
 from supportbox.features import install
 from supportbox.runtime import open_runtime
 
@@ -259,6 +262,23 @@ def test_shell_recordings_download_and_missing_ones_get_errors(
     assert linked.status_code == 200 and linked.content == content
 
 
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("instance", {"generate_report": "CommandShellRecording", "instance": "²"}),
+        ("team_id", {"generate_report": "SupportTeam", "team_id": "²"}),
+        ("id", {"generate_report": "SupportCustExitSurvey", "id": "²"}),
+        ("index", {"generate_report": "Archive", "index": "²", "type": "state"}),
+    ],
+)
+def test_unicode_digits_in_a_number_get_an_error_document(
+    live: LiveServer, token: str, name: str, params: dict[str, str]
+) -> None:
+    lsid = chat_session(live, BASE + 700, BASE + 800)
+    answer = report(live, token, lsid=lsid, date="2023-11-20", start_time="0", **params)
+    assert error_text(answer).startswith(f"Invalid {name}: '²'")
+
+
 def test_archives_arrive_gzip_compressed(live: LiveServer, token: str) -> None:
     day = datetime(2023, 11, 20, tzinfo=UTC).timestamp()
     lsid = chat_session(live, day + 3600 + 60, day + 3600 + 900)
@@ -389,3 +409,32 @@ def test_a_session_run_through_the_hub_is_reported(
         if e.get("event_type") == "Chat Message"
     ]
     assert chats == ["Hello Jane", "Hi!"]
+
+
+def _raise(exc: Exception) -> Builder:
+    def build(ctx: ReportContext) -> Stream:
+        raise exc
+
+    return build
+
+
+def test_any_error_of_a_report_becomes_an_error_document(
+    live: LiveServer,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refused = Report("Refused", SUPPORT, _raise(Conflict("the report is busy")))
+    broken = Report("Broken", SUPPORT, _raise(RuntimeError("secret detail")))
+    monkeypatch.setitem(REPORTS, "Refused", refused)
+    monkeypatch.setitem(REPORTS, "Broken", broken)
+
+    assert error_text(report(live, token, generate_report="Refused")) == (
+        "the report is busy"
+    )
+    with caplog.at_level(logging.ERROR, logger="supportbox"):
+        crashed = error_text(report(live, token, generate_report="Broken"))
+    assert "secret detail" not in crashed
+    assert crashed.startswith("the server could not complete the request")
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged and logged[0].exc_info is not None

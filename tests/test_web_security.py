@@ -130,6 +130,10 @@ def test_a_wrong_password_is_refused_and_repeated_failures_are_rate_limited(
     assert "too many failed attempts" in locked.text.lower()
 
 
+def pending_of(page: str) -> str:
+    return page.split('name="pending" value="')[1].split('"')[0]
+
+
 def test_a_user_with_totp_needs_the_current_code_after_the_password(
     server: LiveServer,
 ) -> None:
@@ -139,16 +143,13 @@ def test_a_user_with_totp_needs_the_current_code_after_the_password(
     secret = page.split('data-testid="totp-secret">')[1].split("<")[0].strip()
     assert "otpauth://totp/" in page
     token = webclient.csrf_of(page)
-    wrong = client.post(
-        "/account/totp",
-        data={"csrf_token": token, "do": "enable", "secret": secret, "code": "000000"},
-    )
+    pending = pending_of(page)
+    form = {"csrf_token": token, "do": "enable", "pending": pending}
+    wrong = client.post("/account/totp", data={**form, "code": "000000"})
     assert "does not match" in wrong.text
+    assert pending_of(wrong.text) and secret in wrong.text
     code = pyotp.TOTP(secret).now()
-    enabled = client.post(
-        "/account/totp",
-        data={"csrf_token": token, "do": "enable", "secret": secret, "code": code},
-    )
+    enabled = client.post("/account/totp", data={**form, "code": code})
     assert "Two-step login is on" in enabled.text
 
     fresh, answer = webclient.log_in(server, creds["username"], creds["password"])
@@ -204,3 +205,71 @@ def test_the_api_account_secret_is_shown_once_and_never_stored_in_clear(
     with server.runtime.db() as db:
         audit = " ".join(str(e.detail) for e in db.query(AuditEvent))
     assert secret not in audit
+
+
+def test_a_non_ascii_csrf_token_is_refused_with_a_403_not_a_crash(
+    server: LiveServer,
+) -> None:
+    client = webclient.admin(server)
+    in_form = client.post("/admin/teams", data={"name": "X", "csrf_token": "é"})
+    in_header = client.post(
+        "/console/api/sessions/x/custom",
+        json={"values": {}},
+        headers={"X-CSRF-Token": "é".encode()},
+    )
+    logout = client.post("/logout", data={"csrf_token": "ключ"})
+    stranger = server.http()
+    stranger.get("/login")
+    login = stranger.post(
+        "/login", data={"username": "admin", "password": "x", "csrf_token": "é"}
+    )
+    for answer in (in_form, in_header, logout, login):
+        assert answer.status_code == 403, answer.text
+        assert "security token" in answer.text
+
+
+def test_admin_pages_ignore_a_number_written_in_unicode_digits(
+    server: LiveServer,
+) -> None:
+    client = webclient.admin(server)
+    for path in ("/admin/sessions?rep=²&team=١", "/admin/audit?before=²"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+
+
+def test_totp_enrolment_only_takes_the_secret_the_server_made(
+    server: LiveServer,
+) -> None:
+    client = webclient.admin(server)
+    page = client.get("/account/totp").text
+    token = webclient.csrf_of(page)
+    chosen = pyotp.random_base32()
+    for pending in ("", "!!!!", "garbage.mac", pending_of(page) + "x"):
+        answer = client.post(
+            "/account/totp",
+            data={
+                "csrf_token": token,
+                "do": "enable",
+                "secret": "!!!!",
+                "pending": pending,
+                "code": pyotp.TOTP(chosen).now(),
+            },
+        )
+        assert answer.status_code == 200
+        assert "This form has expired" in answer.text
+    with server.runtime.db() as db:
+        user = users.get(db, "admin")
+        assert user.totp_secret is None
+
+
+def test_a_stored_secret_that_is_not_base32_refuses_the_code_without_a_crash(
+    server: LiveServer,
+) -> None:
+    creds = server.credentials["admin"]
+    with server.runtime.write_db() as db, db.begin():
+        users.get(db, "admin").totp_secret = "!!!!"
+    client, answer = webclient.log_in(server, creds["username"], creds["password"])
+    assert answer.headers["location"] == "/login/code"
+    token = webclient.csrf_of(client.get("/login/code").text)
+    bad = client.post("/login/code", data={"csrf_token": token, "code": "123456"})
+    assert bad.status_code == 401

@@ -8,14 +8,18 @@
     │   ├── DatabaseBehind                migrations are pending
     │   └── DatabaseAhead                 the database is newer than this code
     ├── NotFound (LookupError)            a named thing does not exist
+    │   └── RecordingGone                 a listed recording's file is gone
     ├── Conflict                          a name is taken, a state forbids it
     ├── InvalidInput (ValueError)         a value is malformed or out of limits
+    │   └── ProtocolError                 a live frame the server cannot take
     ├── AuthError                         credentials are missing or wrong
     │   └── RateLimited                   too many failures, locked for a while
     ├── PermissionDenied                  authenticated, but not allowed
     ├── SessionStateError                 the session cannot do that now
     ├── TransferRefused                   a file transfer is not allowed
-    └── ArchiveError (ValueError)         a backup archive cannot be restored
+    ├── ArchiveError (ValueError)         a backup archive cannot be restored
+    ├── LinkFailed                        a client cannot reach or join the server
+    └── ReaderGone                        nobody reads a streamed body any more
 
 Messages are lower-case, carry no trailing period and state the condition.
 The HTTP layers turn these into ``<error>`` documents or readable pages;
@@ -47,12 +51,27 @@ class NotFound(SupportboxError, LookupError):
     """A named thing (user, team, session, ...) does not exist."""
 
 
+class RecordingGone(NotFound):
+    """The recording is listed but its file is no longer on disk."""
+
+
 class Conflict(SupportboxError):
     """The request collides with existing state (a taken name, ...)."""
 
 
 class InvalidInput(SupportboxError, ValueError):
     """A value is malformed, missing or over its limit."""
+
+
+class ProtocolError(InvalidInput):
+    """A live frame the server answers with an ``error`` frame and then
+    ignores; ``code`` is the frame's code, ``re`` the id it answers."""
+
+    def __init__(self, code: str, message: str, re: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.re = re
 
 
 class AuthError(SupportboxError):
@@ -92,3 +111,13 @@ class TransferRefused(SupportboxError):
 class ArchiveError(SupportboxError, ValueError):
     """A backup archive is corrupt, truncated, encrypted with another
     password, or newer than this supportbox."""
+
+
+class LinkFailed(SupportboxError):
+    """A client was refused by the server, or could not reach it again
+    in time."""
+
+
+class ReaderGone(SupportboxError):
+    """Nobody reads a streamed body any more; raised in the thread that
+    writes it so that it stops, and never seen by a peer."""

@@ -21,15 +21,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from supportbox.api.auth import Principal, authenticate, require, xml_response
+from supportbox.api.auth import Principal, authenticate, require
+from supportbox.api.guard import xml_errors
 from supportbox.api.params import Params, body_pairs, parse_query
 from supportbox.auth import audit
 from supportbox.backup.stream import start_stream
 from supportbox.backup.writer import BackupOptions, archive_filename, write_archive
-from supportbox.errors import InvalidInput, PermissionDenied
-from supportbox.logs import log
+from supportbox.errors import InvalidInput, PermissionDenied, SupportboxError
 from supportbox.runtime import Runtime
-from supportbox.xml import writer
 
 INVALID_CREDENTIALS = "Invalid credentials"
 PLAIN_TYPE = "application/zip"
@@ -73,10 +72,6 @@ def _login_and_password(
     return merged, chosen
 
 
-def _error(message: str, status: int, namespace: str) -> Response:
-    return xml_response(writer.error_document(message, namespace), status)
-
-
 def _note(runtime: Runtime, principal: Principal, options: BackupOptions) -> None:
     with runtime.write_db() as db, db.begin():
         audit.record(
@@ -90,15 +85,17 @@ def _note(runtime: Runtime, principal: Principal, options: BackupOptions) -> Non
         )
 
 
+def _status(exc: SupportboxError) -> int:
+    return 403 if isinstance(exc, PermissionDenied) else 400
+
+
+# Refusals and crashes keep a 4xx/5xx status: a script that checks it
+# must never keep an error document as a backup.
+@xml_errors("backup", status=_status, failure_status=500)
 async def backup(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    namespace = runtime.settings.namespace("backup")
-
-    try:
-        query, body = await _params(request)
-        login, password = _login_and_password(request, query, body)
-    except InvalidInput as exc:
-        return _error(str(exc), 400, namespace)
+    query, body = await _params(request)
+    login, password = _login_and_password(request, query, body)
     principal = await authenticate(
         request,
         runtime,
@@ -108,24 +105,15 @@ async def backup(request: Request) -> Response:
     )
     if isinstance(principal, Response):
         return principal
-    try:
-        require(principal, "perm_backup")
-        options = BackupOptions(password, _flag(login, "include_recordings"))
-    except PermissionDenied as exc:
-        return _error(str(exc), 403, namespace)
-    except InvalidInput as exc:
-        return _error(str(exc), 400, namespace)
+    require(principal, "perm_backup")
+    options = BackupOptions(password, _flag(login, "include_recordings"))
 
     await run_in_threadpool(_note, runtime, principal, options)
 
     def produce(out: BinaryIO) -> None:
         write_archive(runtime.engine, runtime.settings.data_dir, out, options)
 
-    try:
-        chunks = await start_stream(produce)
-    except Exception:
-        log.exception("backup for %s could not start", principal.name)
-        return _error("the server could not make the backup", 500, namespace)
+    chunks = await start_stream(produce)
     name = archive_filename()
     return StreamingResponse(
         chunks,

@@ -11,6 +11,7 @@ the value ``""``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncGenerator
 from urllib.parse import parse_qsl
 
@@ -70,7 +71,7 @@ def parse_json(body: bytes) -> list[tuple[str, str]]:
 async def read_body(request: Request) -> bytes:
     """The raw body, refusing one larger than :data:`MAX_BODY`."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if re.fullmatch(r"[0-9]{1,12}", declared) and int(declared) > MAX_BODY:
         raise InvalidInput(f"the request body is larger than {MAX_BODY} bytes")
     chunks: list[bytes] = []
     size = 0

@@ -15,17 +15,13 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import BinaryIO
 
+from supportbox.errors import ReaderGone
 from supportbox.logs import log
 
 CHUNK = 256 * 1024
 DEPTH = 8
 
 Item = bytes | BaseException | None
-
-
-class _Stopped(Exception):
-    """Raised inside the worker thread once nobody reads any more; it
-    never leaves this module."""
 
 
 class _QueueSink(io.RawIOBase):
@@ -56,7 +52,7 @@ class _QueueSink(io.RawIOBase):
 
     def put(self, item: Item) -> None:
         if self._stop.is_set():
-            raise _Stopped
+            raise ReaderGone
         future = asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop)
         while True:
             try:
@@ -65,7 +61,7 @@ class _QueueSink(io.RawIOBase):
             except TimeoutError:
                 if self._stop.is_set():
                     future.cancel()
-                    raise _Stopped from None
+                    raise ReaderGone from None
 
 
 def _work(produce: Callable[[BinaryIO], None], sink: _QueueSink) -> None:
@@ -73,11 +69,11 @@ def _work(produce: Callable[[BinaryIO], None], sink: _QueueSink) -> None:
         produce(sink)  # type: ignore[arg-type]
         sink.flush_all()
         sink.put(None)
-    except _Stopped:
+    except ReaderGone:
         log.info("backup stopped: the client went away")
     except Exception as exc:
         log.error("backup failed", exc_info=exc)
-        with contextlib.suppress(_Stopped, RuntimeError):
+        with contextlib.suppress(ReaderGone, RuntimeError):
             sink.put(exc)
 
 

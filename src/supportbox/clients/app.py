@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from supportbox.clients.console import Console, ask, parse_json_line, read_stdin
-from supportbox.clients.link import Link, LinkFailed
+from supportbox.clients.link import Link
+from supportbox.errors import LinkFailed
 
 
 class App:

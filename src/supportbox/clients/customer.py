@@ -15,7 +15,8 @@ import httpx
 from supportbox.clients import sysinfo
 from supportbox.clients.app import App
 from supportbox.clients.console import Console
-from supportbox.clients.link import Link, LinkFailed, first_server, live_urls
+from supportbox.clients.link import Link, first_server, live_urls
+from supportbox.errors import LinkFailed
 
 
 @dataclass

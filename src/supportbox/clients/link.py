@@ -21,13 +21,9 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from supportbox.errors import SupportboxError
+from supportbox.errors import LinkFailed
 
 Hello = Callable[["Link"], dict[str, Any]]
-
-
-class LinkFailed(SupportboxError):
-    """The server refused us, or could not be reached again in time."""
 
 
 def live_url(server: str) -> str:

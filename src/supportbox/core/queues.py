@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput
 
 GENERAL = "general"
@@ -34,7 +35,7 @@ class QueueRef:
         if text == GENERAL:
             return cls(GENERAL)
         kind, _, ref = text.partition(":")
-        if kind not in (REP, TEAM) or not ref.isdigit():
+        if kind not in (REP, TEAM) or not is_id(ref):
             raise InvalidInput(f"queue {text!r} is not general, rep:<id> or team:<id>")
         return cls(kind, int(ref))
 

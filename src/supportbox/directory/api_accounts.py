@@ -43,7 +43,7 @@ def get(db: Session, ref: str) -> ApiAccount:
         (ApiAccount.name == ref) | (ApiAccount.client_id == ref)
     )
     account = db.scalar(query)
-    if account is None and ref.isdigit():
+    if account is None and validate.is_id(ref):
         account = db.get(ApiAccount, int(ref))
     if account is None:
         raise NotFound(f"no API account {ref!r}")

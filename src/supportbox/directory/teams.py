@@ -15,7 +15,7 @@ ROUTINGS = ("none", "least_busy")
 
 def get(db: Session, ref: str | int) -> Team:
     """A team by id, code name or name."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+    if isinstance(ref, int) or (isinstance(ref, str) and validate.is_id(ref)):
         team = db.get(Team, int(ref))
     else:
         team = db.scalar(
@@ -107,7 +107,7 @@ def list_all(db: Session) -> list[Team]:
 
 def get_issue(db: Session, ref: str | int) -> Issue:
     """An issue by id or code name."""
-    if isinstance(ref, int) or ref.isdigit():
+    if isinstance(ref, int) or validate.is_id(ref):
         issue = db.get(Issue, int(ref))
     else:
         issue = db.scalar(select(Issue).where(Issue.code_name == ref))

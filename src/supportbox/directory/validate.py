@@ -28,3 +28,21 @@ def code_name(value: str, what: str = "code name") -> str:
 def slug(text: str) -> str:
     """A code name made from a display name ("Tech Support" -> "tech_support")."""
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "team"
+
+
+_ID = re.compile(r"[0-9]{1,12}")
+
+# Ids are database integers; a larger one would fail in PostgreSQL.
+MAX_ID = 2_147_483_647
+
+
+def is_id(text: str) -> bool:
+    """True for ASCII digits naming a possible id (str.isdigit takes "²")."""
+    return _ID.fullmatch(text) is not None and int(text) <= MAX_ID
+
+
+def parse_id(text: str, what: str) -> int:
+    """``text`` as a whole number from 0 to :data:`MAX_ID`, or InvalidInput."""
+    if not is_id(text):
+        raise InvalidInput(f"{what} {text[:40]!r} is not a whole number")
+    return int(text)

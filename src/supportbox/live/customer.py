@@ -7,11 +7,16 @@ import time
 from typing import Any
 
 from supportbox.core.presence import ConnectedClient
-from supportbox.errors import AuthError, PermissionDenied, SessionStateError
+from supportbox.errors import (
+    AuthError,
+    PermissionDenied,
+    ProtocolError,
+    SessionStateError,
+)
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
 from supportbox.live.limiter import Limiter
-from supportbox.live.protocol import Message, ProtocolError
+from supportbox.live.protocol import Message
 from supportbox.logs import session_log
 from supportbox.streams.handlers import CUSTOMER_HANDLERS
 from supportbox.streams.relay import relay_of

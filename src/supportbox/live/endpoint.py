@@ -15,11 +15,12 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from supportbox.errors import ProtocolError
 from supportbox.live import customer, protocol, rep
 from supportbox.live.connection import Connection
 from supportbox.live.errors import error_for
 from supportbox.live.limiter import FallbackLimiter, Limiter, limiter_of
-from supportbox.live.protocol import Message, ProtocolError
+from supportbox.live.protocol import Message
 from supportbox.live.registry import Registry
 from supportbox.logs import session_log
 from supportbox.runtime import Runtime

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from supportbox import errors
+from supportbox.errors import ProtocolError
 from supportbox.live import protocol
-from supportbox.live.protocol import ProtocolError
 
 _CODES: tuple[tuple[type[Exception], str], ...] = (
     (errors.RateLimited, protocol.RATE_LIMITED),

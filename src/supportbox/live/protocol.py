@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportbox.errors import ProtocolError
 from supportbox.streams.schemas import STREAM_SCHEMAS
 
 VERSION = 1
@@ -95,16 +96,6 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
 }
 
 
-class ProtocolError(Exception):
-    """A frame the server answers with an ``error`` frame and then ignores."""
-
-    def __init__(self, code: str, message: str, re: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.re = re
-
-
 @dataclass(frozen=True)
 class Message:
     type: str
@@ -121,10 +112,14 @@ def parse(frame: str | bytes) -> Message:
     Raises :class:`ProtocolError` naming what is wrong; the error carries
     the message's ``id`` when one could be read.
     """
-    if len(frame) > MAX_FRAME:
+    size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
+    if size > MAX_FRAME:
         raise ProtocolError(TOO_LARGE, f"frame is larger than {MAX_FRAME} bytes")
     if isinstance(frame, bytes):
-        raise ProtocolError(MALFORMED, "binary frames are not used in version 1")
+        # Shell and file data never reach here once signed in (endpoint.py).
+        raise ProtocolError(
+            MALFORMED, "binary frames carry stream data and need a signed-in peer"
+        )
     try:
         data = json.loads(frame)
     except ValueError:

@@ -10,11 +10,17 @@ from typing import Any
 from supportbox.core.presence import ClientInfo, ConnectedClient
 from supportbox.core.queues import QueueRef
 from supportbox.directory import users
-from supportbox.errors import AuthError, NotFound, PermissionDenied, SessionStateError
+from supportbox.errors import (
+    AuthError,
+    NotFound,
+    PermissionDenied,
+    ProtocolError,
+    SessionStateError,
+)
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
 from supportbox.live.limiter import Limiter
-from supportbox.live.protocol import Message, ProtocolError
+from supportbox.live.protocol import Message
 from supportbox.logs import audit_log, session_log
 from supportbox.streams.handlers import REP_HANDLERS
 from supportbox.web.security import guard as web_guard

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from supportbox.errors import ProtocolError
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
-from supportbox.live.protocol import Message, ProtocolError
+from supportbox.live.protocol import Message
 from supportbox.streams.relay import DOWNLOAD, SHELL, UPLOAD, relay_of
 
 MAX_SIZE = 10_000

@@ -28,7 +28,7 @@ MIN_SECRET = 16
 def get(db: Session, ref: str | int) -> WebhookRecipient:
     """A recipient by id or name."""
     recipient = None
-    if isinstance(ref, int) or ref.isdigit():
+    if isinstance(ref, int) or validate.is_id(ref):
         recipient = db.get(WebhookRecipient, int(ref))
     if recipient is None:
         recipient = db.scalar(

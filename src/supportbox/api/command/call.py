@@ -10,6 +10,7 @@ from supportbox.api.auth import Principal
 from supportbox.api.params import Params
 from supportbox.core.hub import Hub
 from supportbox.core.session import SessionState
+from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput, SessionStateError
 from supportbox.runtime import Runtime
 from supportbox.xml.writer import E
@@ -58,7 +59,7 @@ class Call:
             return default
         if not raw:
             raise InvalidInput(f"parameter {name} is required")
-        if not raw.isdigit() or not 0 < int(raw) <= _MAX_ID:
+        if not is_id(raw) or not 0 < int(raw) <= _MAX_ID:
             raise InvalidInput(f"parameter {name} must be a positive whole number")
         return int(raw)
 

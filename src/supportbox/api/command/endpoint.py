@@ -24,9 +24,9 @@ from supportbox.api.command import (  # noqa: F401  (they register actions)
 )
 from supportbox.api.command.call import Call
 from supportbox.api.command.registry import ACTIONS, refusal
+from supportbox.api.guard import xml_errors
 from supportbox.api.params import Params, gather
-from supportbox.errors import InvalidInput, SupportboxError
-from supportbox.logs import log
+from supportbox.errors import InvalidInput
 from supportbox.runtime import Runtime
 from supportbox.xml import schema, writer
 
@@ -41,6 +41,7 @@ def _answer(root: writer.E, namespace: str) -> Response:
     return xml_response(writer.document(root, namespace), **HEADERS)
 
 
+@xml_errors("command", headers=HEADERS)
 async def command(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     namespace = runtime.settings.namespace("command")
@@ -65,13 +66,7 @@ async def command(request: Request) -> Response:
     if reason is not None:
         return _answer(writer.E("error", reason), namespace)
 
-    try:
-        root = await action.run(Call(runtime, principal, params))
-    except SupportboxError as exc:
-        root = writer.E("error", str(exc))
-    except Exception:
-        log.exception("command action %s failed", name)
-        root = writer.E("error", f"the server could not complete {name}")
+    root = await action.run(Call(runtime, principal, params))
     return _answer(root, namespace)
 
 

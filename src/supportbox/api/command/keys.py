@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
@@ -122,7 +122,6 @@ async def create_virtual_customer(call: Call) -> E:
         public_ip=_ip(call.text("ip_address", limit=64)),
     )
     code = call.text("short_key", limit=64)
-    chat = call.flag("chat_url")
     key, where, issue_name, site_id = await run_in_threadpool(_claim, call, code)
     customer.issue = issue_name
 
@@ -143,11 +142,12 @@ async def create_virtual_customer(call: Call) -> E:
         raise
     await run_in_threadpool(_settle, call, key.id, opened.lsid)
 
-    query = {"lsid": opened.lsid, "token": opened.join_token}
-    if chat:
-        query["c2cjs"] = "1"
+    # The browser chat page is the one client that joins an existing
+    # session, so ``chat_url`` or not, that is where the link leads. The
+    # join token rides in the fragment, which browsers never send.
     root = E("virtual_customer")
     root.add("lsid", opened.lsid)
     base = call.runtime.settings.base_url
-    root.add("download_url", f"{base}/api/start_session?{urlencode(query)}")
+    chat = f"{base}/chat/{opened.lsid}#token={opened.join_token}"
+    root.add("download_url", chat)
     return root

@@ -13,6 +13,7 @@ from supportbox.api.command.targets import (
     rep_by_username,
 )
 from supportbox.core.queues import QueueRef
+from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput, SessionStateError
 from supportbox.storage.models import User
 from supportbox.xml.writer import E
@@ -89,7 +90,7 @@ async def send_chat_message(call: Call) -> E:
         if customer is None or not customer.present:
             raise SessionStateError(f"the customer has left session {lsid}")
         from_gs = customer.gsnumber
-    elif who.startswith("rep:") and who[4:].isdigit():
+    elif who.startswith("rep:") and is_id(who[4:]):
         gs = state.rep_gs(int(who[4:]))
         if gs is None:
             raise SessionStateError(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supportbox.core.queues import QueueRef
+from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput, NotFound
 from supportbox.storage.models import Issue, RepPresence, Team, TeamMember, User
 
@@ -33,7 +34,7 @@ class Target:
 
 
 def _number(text: str, what: str) -> int:
-    if not text.isdigit() or not 0 < int(text) <= 2_147_483_647:
+    if not is_id(text) or int(text) == 0:
         raise InvalidInput(f"{what} {text!r} is not a positive whole number")
     return int(text)
 

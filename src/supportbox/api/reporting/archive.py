@@ -23,6 +23,7 @@ from supportbox.api.reporting import query
 from supportbox.api.reporting.context import ReportContext, Stream
 from supportbox.api.reporting.format import time_element, unix
 from supportbox.api.reporting.window import midnight, parse_date, timezone
+from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput, NotFound
 from supportbox.xml.writer import E, close_root, open_root, render
 
@@ -115,7 +116,7 @@ def archive(ctx: ReportContext) -> Stream:
     if kind not in ("state", "event"):
         raise InvalidInput(f"Invalid type: {kind[:40]!r}; expected state or event.")
     raw = ctx.param("index")
-    if not raw.isdigit() or int(raw) < 1:
+    if not is_id(raw) or int(raw) < 1:
         raise InvalidInput(f"Invalid index: {raw[:40]!r}; expected 1, 2, 3...")
     index = int(raw)
     start, end = _day(ctx)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supportbox.api.reporting.context import Builder, FileBody, ReportContext
-from supportbox.errors import InvalidInput, NotFound
+from supportbox.directory.validate import is_id
+from supportbox.errors import InvalidInput, NotFound, RecordingGone
 from supportbox.storage.models import Recording, SupportSession
 
 EXPIRED = "This recording has expired and can no longer be viewed or downloaded."
@@ -28,10 +29,6 @@ MEDIA = {
     "presentation": ("video/mp4", "mp4"),
     "shell": ("application/x-asciicast", "cast"),
 }
-
-
-class RecordingGone(NotFound):
-    """The recording is listed but its file is no longer on disk."""
 
 
 def find(
@@ -61,7 +58,7 @@ def find(
 
 def _instance(ctx: ReportContext) -> int:
     raw = ctx.param("instance") or "0"
-    if not raw.isdigit() or int(raw) > 1_000_000:
+    if not is_id(raw) or int(raw) > 1_000_000:
         raise InvalidInput(f"Invalid instance: {raw[:40]!r}; expected 0, 1, 2...")
     return int(raw)
 

@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 
 from supportbox.api.auth import authenticate
+from supportbox.api.guard import xml_errors
 from supportbox.api.params import Params, gather
 from supportbox.api.reporting import links, recordings, transcripts
 from supportbox.api.reporting.context import FileBody, Output, ReportContext, Stream
@@ -65,13 +66,11 @@ def _start(runtime: Runtime, report: Report, params: Params) -> tuple[Output, Se
         raise
 
 
+@xml_errors("reporting", headers=XML_HEADERS)
 async def reporting(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     namespace = runtime.settings.namespace("reporting")
-    try:
-        params = await gather(request)
-    except InvalidInput as exc:
-        return _error(str(exc), namespace)
+    params = await gather(request)
     principal = await authenticate(request, runtime, api="reporting", params=params)
     if isinstance(principal, Response):
         return principal
@@ -90,8 +89,6 @@ async def reporting(request: Request) -> Response:
 
     try:
         output, db = await run_in_threadpool(_start, runtime, report, params)
-    except (InvalidInput, NotFound) as exc:
-        return _error(str(exc), namespace)
     except ConfigError as exc:
         log.error("report %s cannot run: %s", name, exc)
         return _error("The server cannot run this report; see its log.", namespace)

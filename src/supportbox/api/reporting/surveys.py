@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from supportbox.api.reporting import query
 from supportbox.api.reporting.context import Builder, ReportContext, Stream
 from supportbox.api.reporting.format import unix
+from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput
 from supportbox.storage.models import Issue, SurveyQuestion
 from supportbox.xml.writer import E, close_root, open_root, render
@@ -69,7 +70,7 @@ def _scope_filter(ctx: ReportContext, survey: str) -> ColumnElement[bool] | None
     raw = ctx.param("id") or "all"
     if raw == "all":
         return None
-    if not raw.isdigit() or not 0 < int(raw) <= 2147483647:
+    if not is_id(raw) or int(raw) == 0:
         raise InvalidInput(f"Invalid id: {raw[:40]!r}; expected a number or all.")
     ident = int(raw)
     S, P, SR = query.S, query.P, query.SR
@@ -110,7 +111,7 @@ def exit_survey_report(survey: str) -> Builder:
         rep_id = None
         if survey == "rep" and ctx.param("report_type") in ("", "rep"):
             raw = ctx.param("id")
-            rep_id = int(raw) if raw.isdigit() else None
+            rep_id = int(raw) if is_id(raw) else None
         return Stream(_surveys(ctx, chosen, survey, rep_id))
 
     return build

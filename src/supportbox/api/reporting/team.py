@@ -19,6 +19,7 @@ from supportbox.api.reporting import events, query
 from supportbox.api.reporting.context import ReportContext, Stream
 from supportbox.api.reporting.window import Window
 from supportbox.core import events as names
+from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput
 from supportbox.storage.models import Team, TeamMember
 from supportbox.xml.writer import (
@@ -43,7 +44,7 @@ def support_team(ctx: ReportContext) -> Stream:
     raw = ctx.param("team_id")
     teams = select(Team.id, Team.name).order_by(Team.id)
     if raw:
-        if not raw.isdigit():
+        if not is_id(raw):
             raise InvalidInput(f"Invalid team_id: {raw[:40]!r}; expected a number.")
         teams = teams.where(Team.id == int(raw))
     chosen = [(ident, name) for ident, name in ctx.db.execute(teams)]

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from supportbox.auth import audit
+from supportbox.directory.validate import is_id
 from supportbox.errors import Conflict, InvalidInput, NotFound, SupportboxError
 from supportbox.web.pages import render
 from supportbox.web.security.guard import client_ip
@@ -27,7 +28,7 @@ def flag(form: FormData, name: str) -> bool:
 
 
 def number(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return int(value) if is_id(value) else None
 
 
 def attempt(db: Session, change: Callable[[], Any]) -> str:

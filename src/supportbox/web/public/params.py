@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from supportbox.directory.validate import parse_id
 from supportbox.errors import InvalidInput
 
 NAME_LIMIT = 100  # characters: customer name, company, company code
@@ -168,9 +169,7 @@ def _number(values: Mapping[str, str], name: str) -> int | None:
     text = values.get(name, "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 12:
-        raise InvalidInput(f"{name} must be a number")
-    return int(text)
+    return parse_id(text, name)
 
 
 def _selection(values: Mapping[str, str]) -> Selection:

@@ -26,10 +26,10 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from supportbox.api.params import body_pairs
 from supportbox.auth.ratelimit import Limiter
 from supportbox.core import keys
 from supportbox.core.hub import CustomerInfo, Hub, OpenedSession, SessionRequest
@@ -67,8 +67,15 @@ class Context:
 
 
 async def start_session(request: Request) -> Response:
-    fields = merge(request.query_params, await _form(request))
-    return await start_from_fields(request, fields)
+    try:
+        # The same reader and 1 MB limit as the XML APIs (api/params.py).
+        body = dict(await body_pairs(request))
+    except InvalidInput as exc:
+        runtime: Runtime = request.app.state.runtime
+        client = request.query_params.get("client")
+        ctx = await asyncio.to_thread(_context, runtime, request, client)
+        return _failure(ctx, exc)
+    return await start_from_fields(request, merge(request.query_params, body))
 
 
 async def start_from_fields(request: Request, fields: dict[str, str]) -> Response:
@@ -79,17 +86,6 @@ async def start_from_fields(request: Request, fields: dict[str, str]) -> Respons
         return await _start(request, ctx, parse(fields))
     except SupportboxError as exc:
         return _failure(ctx, exc)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    if request.method != "POST":
-        return {}
-    try:
-        form = await request.form()
-    except Exception as exc:  # a malformed multipart body, say
-        session_log.debug("unreadable start_session body: %s", exc)
-        return {}
-    return {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
 
 
 def _context(runtime: Runtime, request: Request, client: str | None) -> Context:

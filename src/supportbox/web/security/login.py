@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from sqlalchemy.orm import Session
@@ -13,8 +12,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from supportbox.auth import audit
+from supportbox.auth.secure import secure_equal
 from supportbox.directory import users
-from supportbox.errors import RateLimited
+from supportbox.errors import PermissionDenied, RateLimited
+from supportbox.web import signing
 from supportbox.web.pages import error_page, render
 from supportbox.web.security import store, totp
 from supportbox.web.security.guard import (
@@ -114,7 +115,7 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     sent = str(form.get("csrf_token") or "")
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not sent or not expected or not hmac.compare_digest(sent, expected):
+    if not sent or not expected or not secure_equal(sent, expected):
         return forbidden_csrf(request)
     username = str(form.get("username") or "").strip()[:100]
     password = str(form.get("password") or "")
@@ -149,7 +150,7 @@ async def code_page(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "login_code.html", login=None, csrf=login.csrf_token)
     form = await request.form()
-    if form.get("csrf_token") != login.csrf_token:
+    if not secure_equal(str(form.get("csrf_token") or ""), login.csrf_token):
         return forbidden_csrf(request)
 
     runtime = runtime_of(request)
@@ -192,7 +193,7 @@ async def logout(request: Request) -> Response:
         response.delete_cookie(COOKIE, path="/")
         return response
     form = await request.form()
-    if form.get("csrf_token") != login.csrf_token:
+    if not secure_equal(str(form.get("csrf_token") or ""), login.csrf_token):
         return forbidden_csrf(request)
 
     def end() -> None:
@@ -205,8 +206,38 @@ async def logout(request: Request) -> Response:
     return response
 
 
+# The secret being enrolled travels in the form signed for this login,
+# so that nobody can enrol a secret the server did not make.
+PENDING = "totp-enrol"
+PENDING_SECONDS = 900
+
+
+def _pending_token(request: Request, login: store.Login, secret: str) -> str:
+    signer = signing.signer(runtime_of(request))
+    audience = f"user:{login.user_id}"
+    return signer.issue(PENDING, secret, audience, PENDING_SECONDS)
+
+
+def _pending_secret(request: Request, login: store.Login, token: str) -> str | None:
+    """The secret of a genuine pending token of this login, else None."""
+    try:
+        claims = signing.signer(runtime_of(request)).verify(token[:512], PENDING)
+    except PermissionDenied:
+        return None
+    if claims.audience != f"user:{login.user_id}":
+        return None
+    return claims.subject if totp.valid_secret(claims.subject) else None
+
+
+async def enrol_page(request: Request) -> Response:
+    # The signer may create its key in a write transaction of its own; do
+    # that before the page opens its transaction (SQLite would wait).
+    await run_in_threadpool(signing.signer, runtime_of(request))
+    return await _enrol_page(request)
+
+
 @page("any")
-def enrol_page(
+def _enrol_page(
     request: Request, login: store.Login, form: FormData, db: Session
 ) -> Response:
     user = users.get_by_id(db, login.user_id)
@@ -218,8 +249,11 @@ def enrol_page(
         code = str(form.get("code") or "")
         ip = client_ip(request)
         if wanted == "enable":
-            secret = str(form.get("secret") or "")[:64]
-            if totp.verify(secret, code):
+            pending = _pending_secret(request, login, str(form.get("pending") or ""))
+            secret = pending or secret
+            if pending is None:
+                error = "This form has expired. Add the new secret and try again."
+            elif totp.verify(secret, code):
                 user.totp_secret = secret
                 audit.record(db, "user.totp_enabled", user.username, client_ip=ip)
                 message = "Two-step login is on. You will need a code next time."
@@ -239,6 +273,7 @@ def enrol_page(
         enrolled=bool(user.totp_secret),
         required=required,
         secret=secret,
+        pending=_pending_token(request, login, secret),
         uri=totp.uri(secret, user.username),
         message=message,
         error=error,
