@@ -19,6 +19,7 @@
     ├── TransferRefused                   a file transfer is not allowed
     ├── ArchiveError (ValueError)         a backup archive cannot be restored
     ├── LinkFailed                        a client cannot reach or join the server
+    ├── ResumeRefused (ConnectionError)   a node did not know a resume token
     └── ReaderGone                        nobody reads a streamed body any more
 
 Messages are lower-case, carry no trailing period and state the condition.
@@ -116,6 +117,10 @@ class ArchiveError(SupportboxError, ValueError):
 class LinkFailed(SupportboxError):
     """A client was refused by the server, or could not reach it again
     in time."""
+
+
+class ResumeRefused(SupportboxError, ConnectionError):
+    """A node did not know a client's resume token; the client logs in again."""
 
 
 class ReaderGone(SupportboxError):

@@ -21,7 +21,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from supportbox.errors import LinkFailed
+from supportbox.errors import LinkFailed, ResumeRefused
 
 Hello = Callable[["Link"], dict[str, Any]]
 
@@ -49,10 +49,6 @@ def live_urls(servers: str) -> list[str]:
 
 def first_server(servers: str) -> str:
     return servers.split(",")[0].strip()
-
-
-class ResumeRefused(ConnectionError):
-    """The server did not know our resume token (it may be another node)."""
 
 
 class Link:
