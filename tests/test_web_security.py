@@ -273,3 +273,11 @@ def test_a_stored_secret_that_is_not_base32_refuses_the_code_without_a_crash(
     token = webclient.csrf_of(client.get("/login/code").text)
     bad = client.post("/login/code", data={"csrf_token": token, "code": "123456"})
     assert bad.status_code == 401
+
+
+def test_admin_pages_answer_404_for_an_id_too_large_for_the_database(
+    server: LiveServer,
+) -> None:
+    client = webclient.admin(server)
+    for path in ("/admin/teams/99999999999999999999999", "/admin/users/2147483648"):
+        assert client.get(path).status_code == 404, path

@@ -15,7 +15,9 @@ ROUTINGS = ("none", "least_busy")
 
 def get(db: Session, ref: str | int) -> Team:
     """A team by id, code name or name."""
-    if isinstance(ref, int) or (isinstance(ref, str) and validate.is_id(ref)):
+    if isinstance(ref, int):
+        team = db.get(Team, ref) if 0 <= ref <= validate.MAX_ID else None
+    elif validate.is_id(ref):
         team = db.get(Team, int(ref))
     else:
         team = db.scalar(

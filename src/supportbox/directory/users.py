@@ -23,7 +23,8 @@ def get(db: Session, username: str) -> User:
 
 
 def get_by_id(db: Session, user_id: int) -> User:
-    user = db.get(User, user_id)
+    in_range = 0 <= user_id <= validate.MAX_ID
+    user = db.get(User, user_id) if in_range else None
     if user is None:
         raise NotFound(f"no user with id {user_id}")
     return user
