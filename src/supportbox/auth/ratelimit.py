@@ -94,3 +94,8 @@ class Limiter:
         """Forget the failures of ``key``."""
         with self._lock:
             self._failures.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget every failure (tests sharing one server start afresh)."""
+        with self._lock:
+            self._failures.clear()
