@@ -7,6 +7,7 @@ import pytest
 
 import webclient
 from serverkit import LiveServer
+from supportbox.cli.main import main
 from supportbox.directory import users
 from supportbox.storage.models import AuditEvent
 
@@ -204,3 +205,25 @@ def test_the_api_account_secret_is_shown_once_and_never_stored_in_clear(
     with server.runtime.db() as db:
         audit = " ".join(str(e.detail) for e in db.query(AuditEvent))
     assert secret not in audit
+
+
+def test_a_password_changed_or_a_user_disabled_on_the_command_line_ends_web_logins(
+    server: LiveServer,
+) -> None:
+    store = ["--data-dir", str(server.data_dir)]
+    store += ["--database-url", server.settings.database_url]
+    bob, carol = webclient.rep(server, 1), webclient.rep(server, 2)
+    admin = webclient.admin(server)
+    assert bob.get("/console").status_code == 200
+    assert carol.get("/console").status_code == 200
+
+    new_password = ["--password", "a brand new passphrase"]
+    bob_flags = ["--username", "bob", *new_password]
+    assert main(["user", "update", *store, *bob_flags]) == 0
+    assert main(["user", "disable", *store, "--username", "carol"]) == 0
+
+    for client in (bob, carol):
+        answer = client.get("/console")
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/login")
+    assert admin.get("/admin").status_code == 200  # other users stay logged in
