@@ -22,8 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from supportbox.api.params import Params, gather
-from supportbox.auth import audit, tokens
-from supportbox.auth.ratelimit import Limiter
+from supportbox.auth import audit, ratelimit, tokens
 from supportbox.directory import api_accounts, users
 from supportbox.errors import InvalidInput, PermissionDenied, RateLimited
 from supportbox.runtime import Runtime
@@ -189,9 +188,9 @@ async def authenticate(
 async def _legacy_login(
     runtime: Runtime, params: Params, ip: str, failure: str
 ) -> Principal | Response:
-    limiter: Limiter = runtime.services["ratelimit"]
+    limiter = ratelimit.of(runtime)
     username = params.get("username", "")
-    keys = (f"ip:{ip}", f"user:{username}")
+    keys = ratelimit.login_keys(ip, username)
     try:
         for key in keys:
             limiter.check(key)

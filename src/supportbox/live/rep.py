@@ -7,13 +7,13 @@ import contextlib
 import time
 from typing import Any
 
+from supportbox.auth import ratelimit
 from supportbox.core.hub import ClientInfo, ConnectedClient
 from supportbox.core.queues import QueueRef
 from supportbox.directory import users
 from supportbox.errors import AuthError, NotFound, PermissionDenied, SessionStateError
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
-from supportbox.live.limiter import Limiter
 from supportbox.live.protocol import Message, ProtocolError
 from supportbox.logs import audit_log, session_log
 from supportbox.streams.handlers import REP_HANDLERS
@@ -21,11 +21,12 @@ from supportbox.web.security import guard as web_guard
 from supportbox.web.security import store as web_store
 
 
-async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, Any]:
+async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
     """Log in with a password or a resume ticket; resume held sessions."""
     resume = protocol.seq_map(msg.get("sessions", {}))
     ticket = msg.get("resume_token")
     user_id: int
+    limiter = ratelimit.of(conn.runtime)
     if ticket:
         key = f"ip:{conn.address}"
         limiter.check(key)
@@ -90,14 +91,17 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
     return {}
 
 
-async def _login(conn: Connection, msg: Message, limiter: Limiter) -> tuple[int, str]:
+async def _login(
+    conn: Connection, msg: Message, limiter: ratelimit.Limiter
+) -> tuple[int, str]:
     username, password = msg.get("username"), msg.get("password")
-    if not username or not password:
+    typed = isinstance(username, str) and isinstance(password, str)
+    if not typed or not username or not password:
         raise ProtocolError(
             protocol.INVALID,
             "a representative hello needs username and password, or resume_token",
         )
-    keys = (f"ip:{conn.address}", f"user:{username}")
+    keys = ratelimit.login_keys(conn.address, username)
     for key in keys:
         limiter.check(key)
 
