@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from supportbox.auth import ratelimit
-from supportbox.core.hub import ConnectedClient
+from supportbox.core.presence import ConnectedClient
 from supportbox.errors import AuthError, PermissionDenied, SessionStateError
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
