@@ -111,10 +111,16 @@ def _unauthorized(message: str, namespace: str) -> Response:
 
 
 def _audit(
-    runtime: Runtime, action: str, actor: str, outcome: str, ip: str, **detail: str
+    runtime: Runtime,
+    action: str,
+    actor: str,
+    outcome: str,
+    ip: str,
+    typed: bool = True,
+    **detail: str,
 ) -> None:
     with runtime.write_db() as db, db.begin():
-        audit.record(db, action, actor, outcome, ip, **detail)
+        audit.record(db, action, actor, outcome, ip, typed=typed, **detail)
 
 
 def _bearer(runtime: Runtime, token: str, ip: str) -> Principal | None:
@@ -122,7 +128,7 @@ def _bearer(runtime: Runtime, token: str, ip: str) -> Principal | None:
         account = tokens.resolve(db, token)
         principal = None if account is None else account_principal(account, ip)
     if principal is None:
-        _audit(runtime, "api.bearer", "unknown token", audit.FAILED, ip)
+        _audit(runtime, "api.bearer", "unknown token", audit.FAILED, ip, False)
     return principal
 
 

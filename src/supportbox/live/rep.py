@@ -120,7 +120,8 @@ async def _login(
     if found is None:
         for key in keys:
             limiter.failure(key)
-        audit_log.info("live login failed for %r from %s", username, conn.address)
+        # Never the typed username: it is often the password by mistake.
+        audit_log.info("live login failed from %s", conn.address)
         raise AuthError("wrong username or password, or no support permission")
     limiter.success(keys[1])
     audit_log.info("user %s logged in to the live service", found[0])
