@@ -170,10 +170,7 @@ async def authenticate(
 
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        principal = await run_in_threadpool(_bearer, runtime, token.strip(), ip)
-        if principal is None:
-            return _unauthorized("the bearer token is unknown or expired", namespace)
-        return principal
+        return await _bearer_login(runtime, token.strip(), ip, namespace)
 
     if params is None:
         try:
@@ -189,6 +186,30 @@ async def authenticate(
             namespace,
         )
     return await _legacy_login(runtime, params, ip, legacy_failure)
+
+
+async def _bearer_login(
+    runtime: Runtime, token: str, ip: str, namespace: str
+) -> Principal | Response:
+    """Wrong tokens count against the address; a locked one is not looked up.
+
+    The key is apart from the logins' ``ip:`` key, so that a client whose
+    token went stale can still ask the token endpoint for a new one. While
+    the address is locked nothing is audited: guesses cost no write.
+    """
+    limiter = ratelimit.of(runtime)
+    key = f"bearer:{ip}"
+    try:
+        limiter.check(key)
+    except RateLimited as exc:
+        body = writer.error_document(str(exc), namespace)
+        return xml_response(body, 429, **{"Retry-After": str(exc.retry_after)})
+
+    principal = await run_in_threadpool(_bearer, runtime, token, ip)
+    if principal is None:
+        limiter.failure(key)
+        return _unauthorized("the bearer token is unknown or expired", namespace)
+    return principal
 
 
 async def _legacy_login(
