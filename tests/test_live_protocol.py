@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
+import webclient
 from livekit import Peer, connect_customer, connect_rep, open_session, stored_events
 from serverkit import LiveServer, run_server
 from supportbox.core import events as ev
@@ -160,6 +161,48 @@ def test_repeated_wrong_passwords_are_rate_limited(server: LiveServer) -> None:
             )
             codes.append((await peer.expect("error"))["code"])
             await peer.close()
+        return codes
+
+    codes = asyncio.run(scenario())
+    assert codes == ["auth_failed"] * 10 + ["rate_limited"]
+
+
+def test_failures_count_per_username_without_case_at_every_door(
+    server: LiveServer,
+) -> None:
+    async def live_failures() -> None:
+        for _ in range(10):
+            peer = Peer(await connect(server.ws_url + "/live"))
+            await peer.send(
+                "hello", v=1, role="representative", username="BOB", password="x"
+            )
+            assert (await peer.expect("error"))["code"] == "auth_failed"
+            await peer.close()
+
+    asyncio.run(live_failures())
+    # Forget the address, so that only the username's count is left.
+    server.runtime.services["ratelimit"].success("ip:127.0.0.1")
+
+    bob = server.credentials["reps"][1]
+    assert bob["username"] == "bob"
+    _web, locked = webclient.log_in(server, "Bob", bob["password"])
+    assert locked.status_code == 429
+    assert webclient.rep(server, 0).get("/console").status_code == 200
+
+
+def test_wrong_customer_tokens_do_not_lock_representatives_out(
+    server: LiveServer,
+) -> None:
+    opened = open_session(server)
+
+    async def scenario() -> list[str]:
+        codes = []
+        for _ in range(11):
+            peer, first = await connect_customer(server, opened, token="wrong")
+            codes.append(first["code"])
+            await peer.close()
+        alice, _welcome = await connect_rep(server, "alice")
+        await alice.close()
         return codes
 
     codes = asyncio.run(scenario())

@@ -226,3 +226,12 @@ def test_a_success_clears_the_failures_of_a_key() -> None:
     limiter.failure("account:x")
     with pytest.raises(RateLimited):
         limiter.check("account:x")
+
+
+def test_clearing_the_limiter_unlocks_every_key() -> None:
+    limiter = Limiter(max_failures=1, window=60)
+    limiter.failure("ip:1")
+    limiter.failure("user:bob")
+    limiter.clear()
+    limiter.check("ip:1")
+    limiter.check("user:bob")

@@ -21,12 +21,12 @@ from supportbox.clients.customer import redeem, ticket_from_url
 
 __all__ = ["site_server"]
 
-# Every test here shares one server, and wrong keys count against
-# 127.0.0.1: together they stay below the guessing limit (10).
-
 
 @pytest.fixture
 def server(site_server: LiveServer) -> LiveServer:
+    # Every test here shares one server, and wrong keys count against
+    # 127.0.0.1: each test starts with none counted.
+    site_server.runtime.services["key_guesses"].clear()
     return site_server
 
 

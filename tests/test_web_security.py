@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+
 import pyotp
 import pytest
+from websockets.asyncio.client import connect
 
 import webclient
 from serverkit import LiveServer
+from supportbox.cli.main import main
 from supportbox.directory import users
 from supportbox.storage.models import AuditEvent
 
@@ -281,3 +287,56 @@ def test_admin_pages_answer_404_for_an_id_too_large_for_the_database(
     client = webclient.admin(server)
     for path in ("/admin/teams/99999999999999999999999", "/admin/users/2147483648"):
         assert client.get(path).status_code == 404, path
+
+
+def test_a_password_changed_or_a_user_disabled_on_the_command_line_ends_web_logins(
+    server: LiveServer,
+) -> None:
+    store = ["--data-dir", str(server.data_dir)]
+    store += ["--database-url", server.settings.database_url]
+    bob, carol = webclient.rep(server, 1), webclient.rep(server, 2)
+    admin = webclient.admin(server)
+    assert bob.get("/console").status_code == 200
+    assert carol.get("/console").status_code == 200
+
+    new_password = ["--password", "a brand new passphrase"]
+    bob_flags = ["--username", "bob", *new_password]
+    assert main(["user", "update", *store, *bob_flags]) == 0
+    assert main(["user", "disable", *store, "--username", "carol"]) == 0
+
+    for client in (bob, carol):
+        answer = client.get("/console")
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/login")
+    assert admin.get("/admin").status_code == 200  # other users stay logged in
+
+
+def test_a_password_typed_as_the_username_is_never_logged_or_stored(
+    server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="supportbox")
+    typed = "Tr0ub4dor&3-my-password"
+    _web, answer = webclient.log_in(server, typed, "anything at all")
+    assert answer.status_code == 401
+    _web, known = webclient.log_in(server, "carol", "a wrong password")
+    assert known.status_code == 401
+    with server.http() as http:
+        form = {"grant_type": "client_credentials"}
+        token = http.post("/oauth2/token", auth=(typed, "secret"), data=form)
+    assert token.status_code == 401
+
+    async def live_login() -> str:
+        async with connect(server.ws_url + "/live") as ws:
+            hello = {"type": "hello", "v": 1, "role": "representative"}
+            await ws.send(json.dumps({**hello, "username": typed, "password": "x"}))
+            return str(json.loads(await ws.recv())["code"])
+
+    assert asyncio.run(live_login()) == "auth_failed"
+
+    assert "login failed" in caplog.text and "api.token failed" in caplog.text
+    assert typed not in caplog.text
+    assert "an unknown name of 23 characters" in caplog.text
+    with server.runtime.db() as db:
+        failed = db.query(AuditEvent).filter_by(outcome="failed").all()
+    actors = sorted(e.actor for e in failed)
+    assert actors == ["carol", *["unknown name (23 characters)"] * 2]

@@ -51,6 +51,7 @@ def install(runtime: Runtime) -> None:
     runtime.services["sweeper"] = Sweeper(runtime, hub)
     live.install(runtime)
     runtime.services["ratelimit"] = Limiter()
+    runtime.services["join_guesses"] = Limiter()
     runtime.services["key_guesses"] = Limiter(
         runtime.settings.key_guess_limit, window=600.0
     )

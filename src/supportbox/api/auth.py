@@ -22,8 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from supportbox.api.params import Params, gather
-from supportbox.auth import audit, tokens
-from supportbox.auth.ratelimit import Limiter
+from supportbox.auth import audit, ratelimit, tokens
 from supportbox.directory import api_accounts, users
 from supportbox.errors import InvalidInput, PermissionDenied, RateLimited
 from supportbox.runtime import Runtime
@@ -112,10 +111,16 @@ def _unauthorized(message: str, namespace: str) -> Response:
 
 
 def _audit(
-    runtime: Runtime, action: str, actor: str, outcome: str, ip: str, **detail: str
+    runtime: Runtime,
+    action: str,
+    actor: str,
+    outcome: str,
+    ip: str,
+    typed: bool = True,
+    **detail: str,
 ) -> None:
     with runtime.write_db() as db, db.begin():
-        audit.record(db, action, actor, outcome, ip, **detail)
+        audit.record(db, action, actor, outcome, ip, typed=typed, **detail)
 
 
 def _bearer(runtime: Runtime, token: str, ip: str) -> Principal | None:
@@ -123,7 +128,7 @@ def _bearer(runtime: Runtime, token: str, ip: str) -> Principal | None:
         account = tokens.resolve(db, token)
         principal = None if account is None else account_principal(account, ip)
     if principal is None:
-        _audit(runtime, "api.bearer", "unknown token", audit.FAILED, ip)
+        _audit(runtime, "api.bearer", "unknown token", audit.FAILED, ip, False)
     return principal
 
 
@@ -165,10 +170,7 @@ async def authenticate(
 
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        principal = await run_in_threadpool(_bearer, runtime, token.strip(), ip)
-        if principal is None:
-            return _unauthorized("the bearer token is unknown or expired", namespace)
-        return principal
+        return await _bearer_login(runtime, token.strip(), ip, namespace)
 
     if params is None:
         try:
@@ -186,12 +188,36 @@ async def authenticate(
     return await _legacy_login(runtime, params, ip, legacy_failure)
 
 
+async def _bearer_login(
+    runtime: Runtime, token: str, ip: str, namespace: str
+) -> Principal | Response:
+    """Wrong tokens count against the address; a locked one is not looked up.
+
+    The key is apart from the logins' ``ip:`` key, so that a client whose
+    token went stale can still ask the token endpoint for a new one. While
+    the address is locked nothing is audited: guesses cost no write.
+    """
+    limiter = ratelimit.of(runtime)
+    key = f"bearer:{ip}"
+    try:
+        limiter.check(key)
+    except RateLimited as exc:
+        body = writer.error_document(str(exc), namespace)
+        return xml_response(body, 429, **{"Retry-After": str(exc.retry_after)})
+
+    principal = await run_in_threadpool(_bearer, runtime, token, ip)
+    if principal is None:
+        limiter.failure(key)
+        return _unauthorized("the bearer token is unknown or expired", namespace)
+    return principal
+
+
 async def _legacy_login(
     runtime: Runtime, params: Params, ip: str, failure: str
 ) -> Principal | Response:
-    limiter: Limiter = runtime.services["ratelimit"]
+    limiter = ratelimit.of(runtime)
     username = params.get("username", "")
-    keys = (f"ip:{ip}", f"user:{username}")
+    keys = ratelimit.login_keys(ip, username)
     try:
         for key in keys:
             limiter.check(key)

@@ -1,9 +1,15 @@
 """Locks out a key after too many failures within a sliding window.
 
-One :class:`Limiter` serves every feature that guards a secret: token
-requests and legacy logins (keys ``ip:<address>`` and
-``account:<client id>``), the web login, session-key guessing on the
-public site. Callers pick a key per thing they protect::
+A server keeps one :class:`Limiter` per kind of secret, in
+``runtime.services`` (see :func:`of`):
+
+* ``ratelimit`` — staff credentials: web, legacy API and live logins
+  (keys from :func:`login_keys`), token requests (``ip:<address>`` and
+  ``account:<client id>``), bearer tokens (``bearer:<address>``);
+* ``key_guesses`` — session keys entered on the public site;
+* ``join_guesses`` — customer session tokens at the live endpoint.
+
+Callers pick a key per thing they protect::
 
     limiter.check(key)      # raises RateLimited while the key is locked
     ...verify...
@@ -20,8 +26,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from supportbox.errors import RateLimited
+
+if TYPE_CHECKING:
+    from supportbox.runtime import Runtime
 
 #: Failures allowed within the window before a key is locked.
 MAX_FAILURES = 10
@@ -29,6 +39,9 @@ MAX_FAILURES = 10
 WINDOW = 300.0
 #: Keys remembered at most; the stalest are forgotten first.
 MAX_KEYS = 100_000
+
+#: The limiter of staff credentials in ``runtime.services``.
+LOGINS = "ratelimit"
 
 
 class Limiter:
@@ -94,3 +107,23 @@ class Limiter:
         """Forget the failures of ``key``."""
         with self._lock:
             self._failures.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget every failure (tests sharing one server start afresh)."""
+        with self._lock:
+            self._failures.clear()
+
+
+def of(runtime: Runtime, name: str = LOGINS) -> Limiter:
+    """The server's limiter called ``name``."""
+    found: Limiter = runtime.services[name]
+    return found
+
+
+def login_keys(client_ip: str, username: str) -> tuple[str, str]:
+    """The keys a staff login counts against: its address and its user.
+
+    Usernames are compared without case, so ``Bob`` and ``bob`` share
+    one count whichever door (web, API, live) they are tried at.
+    """
+    return f"ip:{client_ip}", f"user:{username.lower()}"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from supportbox.auth import passwords
 from supportbox.directory import validate
 from supportbox.errors import Conflict, NotFound
-from supportbox.storage.models import User
+from supportbox.storage.models import User, WebSession
 
 PERMISSIONS = ("perm_support", "perm_admin", "perm_reports", "perm_api")
 
@@ -77,11 +77,18 @@ def update(
     private_display_name: str | None = None,
     enabled: bool | None = None,
     permissions: dict[str, bool] | None = None,
+    keep_session: str = "",
 ) -> User:
+    """Change a user; a new password or disabling ends their web logins.
+
+    ``keep_session`` (a web session's hash) survives a password change:
+    the administrator who changes their own password stays logged in.
+    """
     user = get(db, username)
     if password is not None:
         passwords.check_strength(password, username)
         user.password_hash = passwords.hash_secret(password)
+        _end_web_logins(db, user.id, keep_session)
     if display_name is not None:
         user.public_display_name = validate.name(display_name, "display name")
     if private_display_name is not None:
@@ -90,12 +97,22 @@ def update(
         )
     if enabled is not None:
         user.enabled = enabled
+        if not enabled:
+            _end_web_logins(db, user.id)
     for perm, value in (permissions or {}).items():
         if perm not in PERMISSIONS:
             raise NotFound(f"no permission named {perm!r}")
         setattr(user, perm, value)
     db.flush()
     return user
+
+
+def _end_web_logins(db: Session, user_id: int, keep: str = "") -> None:
+    db.execute(
+        delete(WebSession).where(
+            WebSession.user_id == user_id, WebSession.id_hash != keep
+        )
+    )
 
 
 def list_all(db: Session) -> list[User]:

@@ -6,6 +6,7 @@ import contextlib
 import time
 from typing import Any
 
+from supportbox.auth import ratelimit
 from supportbox.core.presence import ConnectedClient
 from supportbox.errors import (
     AuthError,
@@ -15,19 +16,21 @@ from supportbox.errors import (
 )
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
-from supportbox.live.limiter import Limiter
 from supportbox.live.protocol import Message
 from supportbox.logs import session_log
 from supportbox.streams.handlers import CUSTOMER_HANDLERS
 from supportbox.streams.relay import relay_of
 
 
-async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, Any]:
+async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
     """Authenticate with the join token or the last resume token."""
     lsid, token = msg.get("lsid"), msg.get("token")
     if not lsid or not token:
         raise ProtocolError(protocol.INVALID, "a customer hello needs lsid and token")
     last_seq = msg.get("last_seq", 0)
+    # Token guesses have a limiter of their own: a customer's stale token
+    # must not lock the representatives at the same address out.
+    limiter = ratelimit.of(conn.runtime, "join_guesses")
     key = f"ip:{conn.address}"
     limiter.check(key)
     try:

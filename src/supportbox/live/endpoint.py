@@ -19,7 +19,6 @@ from supportbox.errors import ProtocolError
 from supportbox.live import customer, protocol, rep
 from supportbox.live.connection import Connection
 from supportbox.live.errors import error_for
-from supportbox.live.limiter import FallbackLimiter, Limiter, limiter_of
 from supportbox.live.protocol import Message
 from supportbox.live.registry import Registry
 from supportbox.logs import session_log
@@ -41,12 +40,11 @@ async def live(websocket: WebSocket) -> None:
     address = websocket.client.host if websocket.client else "unknown"
     await websocket.accept()
     conn = Connection(websocket, runtime, registry, address)
-    limiter = limiter_of(runtime, registry.limiter)
     session_log.debug("live connection %s opened from %s", conn.id, address)
 
     deliberate = False
     try:
-        deliberate = await _serve(conn, limiter)
+        deliberate = await _serve(conn)
     finally:
         if conn.role is not None:
             await relay_of(runtime).gone(conn)
@@ -61,7 +59,7 @@ async def live(websocket: WebSocket) -> None:
             conn.closing = True
 
 
-async def _serve(conn: Connection, limiter: Limiter) -> bool:
+async def _serve(conn: Connection) -> bool:
     """Answer frames until the peer goes; ``True`` if it said ``bye``."""
     idle = conn.runtime.settings.live_idle_timeout
     while True:
@@ -80,12 +78,12 @@ async def _serve(conn: Connection, limiter: Limiter) -> bool:
         frame = message.get("text")
         if frame is None:
             frame = message.get("bytes") or b""
-        if await _answer(conn, frame, limiter):
+        if await _answer(conn, frame):
             await conn.websocket.close(1000)
             return True
 
 
-async def _answer(conn: Connection, frame: str | bytes, limiter: Limiter) -> bool:
+async def _answer(conn: Connection, frame: str | bytes) -> bool:
     """Handle one frame; ``True`` when it was ``bye``."""
     msg: Message | None = None
     try:
@@ -96,7 +94,7 @@ async def _answer(conn: Connection, frame: str | bytes, limiter: Limiter) -> boo
         msg = protocol.parse(frame)
         if msg.type == "bye":
             return True
-        reply = await _dispatch(conn, msg, limiter)
+        reply = await _dispatch(conn, msg)
     except Exception as exc:
         re = msg.id if msg is not None else None
         reply = error_for(exc, re)
@@ -111,9 +109,7 @@ async def _answer(conn: Connection, frame: str | bytes, limiter: Limiter) -> boo
     return False
 
 
-async def _dispatch(
-    conn: Connection, msg: Message, limiter: Limiter
-) -> dict[str, Any] | None:
+async def _dispatch(conn: Connection, msg: Message) -> dict[str, Any] | None:
     if msg.type == "ping":
         return {"type": "pong", **({"re": msg.id} if msg.id else {})}
     if msg.type == "hello":
@@ -126,9 +122,9 @@ async def _dispatch(
             )
         role = msg.get("role")
         if role == protocol.CUSTOMER:
-            await customer.hello(conn, msg, limiter)
+            await customer.hello(conn, msg)
         elif role == protocol.REPRESENTATIVE:
-            await rep.hello(conn, msg, limiter)
+            await rep.hello(conn, msg)
         else:
             raise ProtocolError(protocol.INVALID, f"role {role!r} is not known")
         return None
@@ -152,6 +148,4 @@ def routes() -> list[BaseRoute]:
 
 
 def install(runtime: Runtime) -> None:
-    runtime.services["live"] = Registry(
-        float(runtime.settings.resume_grace), FallbackLimiter()
-    )
+    runtime.services["live"] = Registry(float(runtime.settings.resume_grace))

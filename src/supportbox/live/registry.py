@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supportbox import ids
-from supportbox.live.limiter import FallbackLimiter
 from supportbox.logs import session_log
 
 #: Seconds an invitation to join a session stays valid.
@@ -51,7 +50,6 @@ class Ticket:
 @dataclass
 class Registry:
     grace: float
-    limiter: FallbackLimiter
     parked: dict[str, Parked] = field(default_factory=dict)
     tickets: dict[str, Ticket] = field(default_factory=dict)
     invitations: dict[tuple[str, int], float] = field(default_factory=dict)

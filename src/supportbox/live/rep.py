@@ -7,6 +7,7 @@ import contextlib
 import time
 from typing import Any
 
+from supportbox.auth import ratelimit
 from supportbox.core.presence import ClientInfo, ConnectedClient
 from supportbox.core.queues import QueueRef
 from supportbox.directory import users
@@ -19,7 +20,6 @@ from supportbox.errors import (
 )
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
-from supportbox.live.limiter import Limiter
 from supportbox.live.protocol import Message
 from supportbox.logs import audit_log, session_log
 from supportbox.streams.handlers import REP_HANDLERS
@@ -27,11 +27,12 @@ from supportbox.web.security import guard as web_guard
 from supportbox.web.security import store as web_store
 
 
-async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, Any]:
+async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
     """Log in with a password or a resume ticket; resume held sessions."""
     resume = protocol.seq_map(msg.get("sessions", {}))
     ticket = msg.get("resume_token")
     user_id: int
+    limiter = ratelimit.of(conn.runtime)
     if ticket:
         key = f"ip:{conn.address}"
         limiter.check(key)
@@ -100,14 +101,17 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
     return {}
 
 
-async def _login(conn: Connection, msg: Message, limiter: Limiter) -> tuple[int, str]:
+async def _login(
+    conn: Connection, msg: Message, limiter: ratelimit.Limiter
+) -> tuple[int, str]:
     username, password = msg.get("username"), msg.get("password")
-    if not username or not password:
+    typed = isinstance(username, str) and isinstance(password, str)
+    if not typed or not username or not password:
         raise ProtocolError(
             protocol.INVALID,
             "a representative hello needs username and password, or resume_token",
         )
-    keys = (f"ip:{conn.address}", f"user:{username}")
+    keys = ratelimit.login_keys(conn.address, username)
     for key in keys:
         limiter.check(key)
 
@@ -122,7 +126,8 @@ async def _login(conn: Connection, msg: Message, limiter: Limiter) -> tuple[int,
     if found is None:
         for key in keys:
             limiter.failure(key)
-        audit_log.info("live login failed for %r from %s", username, conn.address)
+        # Never the typed username: it is often the password by mistake.
+        audit_log.info("live login failed from %s", conn.address)
         raise AuthError("wrong username or password, or no support permission")
     limiter.success(keys[1])
     audit_log.info("user %s logged in to the live service", found[0])

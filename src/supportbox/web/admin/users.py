@@ -10,7 +10,6 @@ from starlette.routing import Route
 
 from supportbox.directory import users
 from supportbox.web.admin.forms import attempt, done, flag, note, show, text
-from supportbox.web.security import store
 from supportbox.web.security.guard import page
 from supportbox.web.security.store import Login
 
@@ -82,20 +81,21 @@ def _change(
         )
     if what == "password":
         password = str(form.get("password") or "")
-        error = attempt(db, lambda: users.update(db, username, password=password))
+        error = attempt(
+            db,
+            lambda: users.update(
+                db, username, password=password, keep_session=login.session_hash
+            ),
+        )
         if error:
             return error, ""
-        user = users.get(db, username)
-        store.revoke_user(db, user.id, keep=login.session_hash)
         return "", _noted(
             db, request, login, "user.password_reset", username, "Password reset."
         )
     if what in {"disable", "enable"}:
         if username == login.username:
             return "you cannot disable your own account", ""
-        user = users.update(db, username, enabled=what == "enable")
-        if what == "disable":
-            store.revoke_user(db, user.id)
+        users.update(db, username, enabled=what == "enable")
         return "", _noted(
             db, request, login, f"user.{what}", username, f"User {what}d."
         )

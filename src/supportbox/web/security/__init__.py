@@ -4,7 +4,6 @@
 * :mod:`.guard` — who is logged in, what they may open, CSRF checks
 * :mod:`.login` — the login, second-factor, logout and enrolment pages
 * :mod:`.totp` — RFC 6238 codes through pyotp
-* :mod:`.throttle` — the login rate limiter, shared with the API's
 
 Audit rows go through :mod:`supportbox.auth.audit`.
 """

@@ -12,6 +12,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from supportbox.auth import audit
+from supportbox.auth.ratelimit import login_keys
+from supportbox.auth.ratelimit import of as limiter
 from supportbox.auth.secure import secure_equal
 from supportbox.directory import users
 from supportbox.errors import PermissionDenied, RateLimited
@@ -28,8 +30,6 @@ from supportbox.web.security.guard import (
     page,
     runtime_of,
 )
-from supportbox.web.security.throttle import keys as throttle_keys
-from supportbox.web.security.throttle import limiter
 
 LOGIN_CSRF_COOKIE = "sb_login_csrf"
 
@@ -122,7 +122,7 @@ async def login_submit(request: Request) -> Response:
     if not username or not password:
         return _login_form(request, "Enter your username and password.", 400, username)
 
-    keys = throttle_keys(client_ip(request), username)
+    keys = login_keys(client_ip(request), username)
     throttle = limiter(runtime_of(request))
     try:
         for key in keys:

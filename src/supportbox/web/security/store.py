@@ -11,7 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from supportbox.storage.models import User, WebSession
@@ -100,17 +100,6 @@ def second_factor_done(db: Session, session_hash: str) -> None:
 
 def revoke(db: Session, session_hash: str) -> None:
     db.execute(delete(WebSession).where(WebSession.id_hash == session_hash))
-
-
-def revoke_user(db: Session, user_id: int, keep: str = "") -> int:
-    """End every web session of a user (but ``keep``); returns how many."""
-    hashes = list(
-        db.scalars(select(WebSession.id_hash).where(WebSession.user_id == user_id))
-    )
-    doomed = [h for h in hashes if h != keep]
-    if doomed:
-        db.execute(delete(WebSession).where(WebSession.id_hash.in_(doomed)))
-    return len(doomed)
 
 
 def purge_expired(db: Session) -> None:
