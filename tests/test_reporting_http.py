@@ -14,15 +14,22 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
 from reportkit import N, schema
 from reportseed import Person, seed
 from serverkit import LiveServer, demo_server
+from supportbox.api.reporting.links import PURPOSE
+from supportbox.auth import links as auth_links
+from supportbox.auth.links import Claims
 from supportbox.core.hub import CustomerInfo, SessionRequest
 from supportbox.core.queues import QueueRef
 from supportbox.directory import api_accounts
 from supportbox.features import install
+from supportbox.recording import access
+from supportbox.recording.links import DOWNLOAD
 from supportbox.runtime import open_runtime
+from supportbox.storage.models import Recording
 
 BASE = 1_700_000_000.0
 
@@ -185,9 +192,9 @@ def test_transcript_links_serve_a_page_and_a_text_file(
         page = http.get(view)
         text = http.get(download)
         query = parse_qs(urlsplit(download).query)
-        forged = query["lsid"][0].replace("m=chat", "m=shell")
+        forged = query["lsid"][0][:-3] + "abc"
         tampered = http.get(
-            "/session_download", params={"lsid": forged, "dl_action": "shell"}
+            "/session_download", params={"lsid": forged, "dl_action": "chat"}
         )
         wrong_action = http.get(
             "/session_download", params={"lsid": query["lsid"][0], "dl_action": "shell"}
@@ -257,6 +264,63 @@ def test_shell_recordings_download_and_missing_ones_get_errors(
     with live.http() as http:
         linked = http.get(str(url))
     assert linked.status_code == 200 and linked.content == content
+
+
+def test_a_reports_shell_view_url_when_fetched_writes_the_access_trail(
+    live: LiveServer, token: str
+) -> None:
+    cast = live.data_dir / "recordings" / "audited.cast"
+    cast.parent.mkdir(exist_ok=True)
+    cast.write_bytes(b'{"version": 2, "width": 80, "height": 24}\n')
+    with live.runtime.db() as db, db.begin():
+        seeded = seed(
+            db,
+            start=BASE + 700,
+            end=BASE + 800,
+            recordings=[("shell", 0, "recordings/audited.cast")],
+        )
+    root = parsed(
+        report(live, token, generate_report="SupportSession", lsid=seeded.lsid)
+    )
+    url = str(
+        root.findtext(
+            "r:session/r:command_shell_recordings/r:command_shell_recording/r:view_url",
+            namespaces=N,
+        )
+    )
+    assert urlsplit(url).path == "/recordings/view"
+    with live.http() as http:
+        page = http.get(url)
+    assert page.status_code == 200
+    with live.runtime.db() as db:
+        recording = db.scalar(
+            select(Recording).where(Recording.path == "recordings/audited.cast")
+        )
+        assert recording is not None
+        trail = access.history(db, recording.id)
+        assert [(a.action, a.actor) for a in trail] == [
+            ("view", "api:demo-integration")
+        ]
+
+
+def test_forged_expired_and_non_ascii_download_tokens_get_403(live: LiveServer) -> None:
+    signer = auth_links.signer(live.runtime)
+    lsid = "a" * 32
+    expired = signer.sign(Claims(PURPOSE, f"{lsid}/chat/0", "api:x", 1))
+    genuine = signer.sign(Claims(PURPOSE, f"{lsid}/chat/0", "api:x", 2_000_000_000))
+    shell_expired = signer.sign(Claims(DOWNLOAD, f"{lsid}/shell/0", "api:x", 1))
+    with live.http() as http:
+        answers = [
+            http.get("/session_download", params={"lsid": t, "dl_action": "chat"})
+            for t in (expired, genuine[:-2] + "éé", "é.ü", "x" * 5000, "")
+        ]
+        answers += [
+            http.get(path, params={"t": t})
+            for path in ("/recordings/view", "/recordings/download")
+            for t in (shell_expired, genuine, "ünï.cödé", genuine[:-1] + "\u2028")
+        ]
+    assert [a.status_code for a in answers] == [403] * len(answers)
+    assert "expired" in answers[0].text
 
 
 def test_archives_arrive_gzip_compressed(live: LiveServer, token: str) -> None:

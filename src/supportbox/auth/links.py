@@ -1,5 +1,8 @@
 """Signed, expiring links: an HMAC-SHA256 over what the link grants.
 
+This is the one signer of every link that opens a transcript or a
+recording without a login (report URLs, session events, the admin pages).
+
 A token is ``<payload>.<mac>``, both URL-safe base64 without padding. The
 payload is a JSON list ``[purpose, subject, audience, expires_at]``:
 ``purpose`` says what kind of link it is (``recording-view``), ``subject``
@@ -7,7 +10,9 @@ what it opens (``<lsid>/shell/0``), ``audience`` to whom it was handed out
 (``api:<client id>``, ``event``) and is written to the audit trail.
 
 The key is 32 random bytes kept in the database (table ``meta``), so every
-node sharing the database accepts the links of every other.
+node sharing the database accepts the links of every other. A server
+loads it once at start-up (:class:`LinkSigner`), so that no request has
+to write to the database to make or check a link.
 """
 
 from __future__ import annotations
@@ -19,18 +24,21 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from supportbox.errors import PermissionDenied
+from supportbox.errors import ConfigError, PermissionDenied
 from supportbox.runtime import Runtime
 from supportbox.storage.install import meta_value
 from supportbox.storage.models import Meta
 
 KEY_NAME = "link_signing_key"
 SERVICE = "link_signer"
+INVALID = "the link is not valid"
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,11 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison of two texts (any characters)."""
+    return hmac.compare_digest(a.encode(), b.encode())
 
 
 class Signer:
@@ -75,41 +88,67 @@ class Signer:
         check failed unless the link merely expired.
         """
         payload, _, mac = token.partition(".")
-        if not payload or not hmac.compare_digest(mac, self._mac(payload)):
-            raise PermissionDenied("the link is not valid")
+        if not payload or not _same(mac, self._mac(payload)):
+            raise PermissionDenied(INVALID)
         try:
             kind, subject, audience, expires = json.loads(_unb64(payload))
+            claims = Claims(str(kind), str(subject), str(audience), int(expires))
         except (ValueError, TypeError, binascii.Error):
-            raise PermissionDenied("the link is not valid") from None
-        if kind != purpose:
-            raise PermissionDenied("the link is not valid")
-        if int(expires) < (time.time() if now is None else now):
+            raise PermissionDenied(INVALID) from None
+        if claims.purpose != purpose:
+            raise PermissionDenied(INVALID)
+        if claims.expires_at < (time.time() if now is None else now):
             raise PermissionDenied("the link has expired")
-        return Claims(str(kind), str(subject), str(audience), int(expires))
+        return claims
 
 
 def load_key(db: Session) -> bytes:
-    """The server key, created on first use; the caller commits."""
+    """The server key, created on first use; the caller commits.
+
+    Call it in a write session (``runtime.write_db()``): on SQLite that
+    transaction holds the write lock from its first read; on PostgreSQL a
+    node that loses the race to create the key reads the winner's.
+    """
     value = meta_value(db, KEY_NAME)
     if value is None:
-        value = secrets.token_hex(32)
-        db.add(Meta(key=KEY_NAME, value=value))
-        db.flush()
+        try:
+            with db.begin_nested():
+                db.add(Meta(key=KEY_NAME, value=secrets.token_hex(32)))
+        except IntegrityError:
+            pass  # another node created it first; read theirs
+        value = meta_value(db, KEY_NAME)
+        assert value is not None
     return bytes.fromhex(value)
 
 
+def load(open_db: Callable[[], Session]) -> Signer:
+    """A signer with the server key, read (or made) now."""
+    with open_db() as db, db.begin():
+        return Signer(load_key(db))
+
+
+class LinkSigner:
+    """The service ``runtime.services["link_signer"]``: loads the key at start."""
+
+    def __init__(self, open_db: Callable[[], Session]) -> None:
+        self._open_db = open_db
+        self._signer: Signer | None = None
+
+    async def start(self) -> None:
+        self._signer = await anyio.to_thread.run_sync(load, self._open_db)
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            raise ConfigError("the link signer has not been started")
+        return self._signer
+
+
+def install(runtime: Runtime) -> None:
+    runtime.services[SERVICE] = LinkSigner(runtime.write_db)
+
+
 def signer(runtime: Runtime) -> Signer:
-    """This process's signer, loading (or creating) the key once."""
-    found = runtime.services.get(SERVICE)
-    if isinstance(found, Signer):
-        return found
-    try:
-        with runtime.write_db() as db, db.begin():
-            key = load_key(db)
-    except IntegrityError:
-        # another node created the key at the same moment: use theirs
-        with runtime.db() as db:
-            key = load_key(db)
-    made = Signer(key)
-    runtime.services[SERVICE] = made
-    return made
+    """This server's signer (started with the server)."""
+    service: LinkSigner = runtime.services[SERVICE]
+    return service.signer
