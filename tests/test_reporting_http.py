@@ -25,8 +25,9 @@ from supportbox.auth.links import Claims
 from supportbox.core.hub import CustomerInfo, SessionRequest
 from supportbox.core.queues import QueueRef
 from supportbox.directory import api_accounts
+from supportbox.errors import NotFound
 from supportbox.features import install
-from supportbox.recording import access
+from supportbox.recording import access, store
 from supportbox.recording.links import DOWNLOAD
 from supportbox.runtime import open_runtime
 from supportbox.storage.models import Recording
@@ -453,3 +454,85 @@ def test_a_session_run_through_the_hub_is_reported(
         if e.get("event_type") == "Chat Message"
     ]
     assert chats == ["Hello Jane", "Hi!"]
+
+
+def test_a_recording_path_outside_the_data_directory_is_never_served(
+    live: LiveServer, token: str
+) -> None:
+    escape = "../../../../../../../../etc/passwd"
+    with live.runtime.db() as db, db.begin():
+        seeded = seed(
+            db,
+            start=BASE + 900,
+            end=BASE + 950,
+            recordings=[("shell", 0, escape), ("screen", 0, "/etc/passwd")],
+        )
+        rows = list(db.scalars(select(Recording).order_by(Recording.id.desc())))[:2]
+        for row in rows:
+            with pytest.raises(NotFound):
+                store.absolute(live.runtime.settings, row)
+    lsid = seeded.lsid
+    shell = report(live, token, generate_report="CommandShellRecording", lsid=lsid)
+    screen = report(live, token, generate_report="SupportSessionRecording", lsid=lsid)
+    root = parsed(report(live, token, generate_report="SupportSession", lsid=lsid))
+    session = root.find("r:session", N)
+    assert session is not None
+    urls = [
+        str(session.findtext(f"r:{name}", namespaces=N))
+        for name in ("session_recording_view_url", "session_recording_download_url")
+    ]
+    urls += [
+        str(
+            session.findtext(
+                f"r:command_shell_recordings/r:command_shell_recording/r:{n}",
+                namespaces=N,
+            )
+        )
+        for n in ("view_url", "download_url")
+    ]
+    with live.http() as http:
+        linked = [http.get(url) for url in urls]
+    assert (
+        error_text(shell)
+        == error_text(screen)
+        == ("This recording has expired and can no longer be viewed or downloaded.")
+    )
+    assert [r.status_code for r in linked] == [404] * 4
+    assert all("root:" not in r.text for r in linked)
+
+
+def test_a_screen_recording_behind_session_download_is_audited(
+    live: LiveServer, token: str
+) -> None:
+    video = live.data_dir / "recordings" / "screen-audited.mp4"
+    video.parent.mkdir(exist_ok=True)
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    with live.runtime.db() as db, db.begin():
+        seeded = seed(
+            db,
+            start=BASE + 960,
+            end=BASE + 990,
+            recordings=[("screen", 0, "recordings/screen-audited.mp4")],
+        )
+    root = parsed(
+        report(live, token, generate_report="SupportSession", lsid=seeded.lsid)
+    )
+    download = str(
+        root.findtext("r:session/r:session_recording_download_url", namespaces=N)
+    )
+    assert urlsplit(download).path == "/session_download"
+    with live.http() as http:
+        served = http.get(download)
+        viewed = http.get(download + "&view=1")
+    assert served.status_code == viewed.status_code == 200
+    assert served.content == video.read_bytes()
+    with live.runtime.db() as db:
+        row = db.scalar(
+            select(Recording).where(Recording.path == "recordings/screen-audited.mp4")
+        )
+        assert row is not None
+        trail = access.history(db, row.id)
+        assert [(a.action, a.actor, a.client_ip) for a in trail] == [
+            ("download", "api:demo-integration", "127.0.0.1"),
+            ("view", "api:demo-integration", "127.0.0.1"),
+        ]
