@@ -204,3 +204,24 @@ def test_the_api_account_secret_is_shown_once_and_never_stored_in_clear(
     with server.runtime.db() as db:
         audit = " ".join(str(e.detail) for e in db.query(AuditEvent))
     assert secret not in audit
+
+
+def test_a_non_ascii_csrf_token_is_refused_with_a_403_not_a_crash(
+    server: LiveServer,
+) -> None:
+    client = webclient.admin(server)
+    in_form = client.post("/admin/teams", data={"name": "X", "csrf_token": "é"})
+    in_header = client.post(
+        "/console/api/sessions/x/custom",
+        json={"values": {}},
+        headers={"X-CSRF-Token": "é".encode()},
+    )
+    logout = client.post("/logout", data={"csrf_token": "ключ"})
+    stranger = server.http()
+    stranger.get("/login")
+    login = stranger.post(
+        "/login", data={"username": "admin", "password": "x", "csrf_token": "é"}
+    )
+    for answer in (in_form, in_header, logout, login):
+        assert answer.status_code == 403, answer.text
+        assert "security token" in answer.text

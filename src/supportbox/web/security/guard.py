@@ -9,7 +9,6 @@ check the CSRF token of every POST before the body runs.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from urllib.parse import quote, urlsplit
@@ -21,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
+from supportbox.auth.secure import secure_equal
 from supportbox.errors import NotFound, PermissionDenied
 from supportbox.runtime import Runtime
 from supportbox.web.pages import error_page
@@ -81,7 +81,7 @@ def allowed(login: store.Login, need: Need) -> bool:
 
 def csrf_ok(login: store.Login, request: Request, form: FormData) -> bool:
     sent = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
-    return bool(sent) and hmac.compare_digest(sent, login.csrf_token)
+    return bool(sent) and secure_equal(sent, login.csrf_token)
 
 
 def forbidden_csrf(request: Request) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from supportbox.auth import audit
+from supportbox.auth.secure import secure_equal
 from supportbox.directory import users
 from supportbox.errors import RateLimited
 from supportbox.web.pages import error_page, render
@@ -114,7 +114,7 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     sent = str(form.get("csrf_token") or "")
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not sent or not expected or not hmac.compare_digest(sent, expected):
+    if not sent or not expected or not secure_equal(sent, expected):
         return forbidden_csrf(request)
     username = str(form.get("username") or "").strip()[:100]
     password = str(form.get("password") or "")
@@ -149,7 +149,7 @@ async def code_page(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "login_code.html", login=None, csrf=login.csrf_token)
     form = await request.form()
-    if form.get("csrf_token") != login.csrf_token:
+    if not secure_equal(str(form.get("csrf_token") or ""), login.csrf_token):
         return forbidden_csrf(request)
 
     runtime = runtime_of(request)
@@ -192,7 +192,7 @@ async def logout(request: Request) -> Response:
         response.delete_cookie(COOKIE, path="/")
         return response
     form = await request.form()
-    if form.get("csrf_token") != login.csrf_token:
+    if not secure_equal(str(form.get("csrf_token") or ""), login.csrf_token):
         return forbidden_csrf(request)
 
     def end() -> None:
