@@ -31,6 +31,7 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from supportbox.auth.secure import secure_equal
 from supportbox.errors import ConfigError, PermissionDenied
 from supportbox.runtime import Runtime
 from supportbox.storage.install import meta_value
@@ -55,11 +56,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _same(a: str, b: str) -> bool:
-    """Constant-time comparison of two texts (any characters)."""
-    return hmac.compare_digest(a.encode(), b.encode())
 
 
 class Signer:
@@ -88,7 +84,7 @@ class Signer:
         check failed unless the link merely expired.
         """
         payload, _, mac = token.partition(".")
-        if not payload or not _same(mac, self._mac(payload)):
+        if not payload or not secure_equal(mac, self._mac(payload)):
             raise PermissionDenied(INVALID)
         try:
             kind, subject, audience, expires = json.loads(_unb64(payload))
