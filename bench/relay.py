@@ -75,13 +75,16 @@ def percentile(values: list[float], share: float) -> float:
 # the server under test
 
 
-def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    data: Path, port: int, broker_url: str = "", init: bool = True
+) -> subprocess.Popen[bytes]:
     supportbox = [sys.executable, "-m", "supportbox"]
-    subprocess.run(
-        [*supportbox, "init", "--demo", "--data-dir", str(data)],
-        check=True,
-        capture_output=True,
-    )
+    if init:
+        subprocess.run(
+            [*supportbox, "init", "--demo", "--data-dir", str(data)],
+            check=True,
+            capture_output=True,
+        )
     process = subprocess.Popen(
         [
             *supportbox,
@@ -96,6 +99,8 @@ def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
             "3600",
             "--resume-grace",
             "600",
+            "--broker-url",
+            broker_url,
         ]
     )
     deadline = time.monotonic() + 20
@@ -210,11 +215,13 @@ async def relay_load(
     rep_names: list[str],
     rate: float,
     seconds: float,
+    rep_url: str = "",
 ) -> dict[str, float]:
+    """Customers connect to ``url``, representatives to ``rep_url`` (or url)."""
     meter = Meter()
     reps = []
     for name in rep_names:
-        ws = await connect(url, max_size=2**22)
+        ws = await connect(rep_url or url, max_size=2**22)
         await hello(
             ws,
             role="representative",
@@ -347,7 +354,14 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "data"
         port, echo_port = free_port(), free_port()
-        server = start_server(data, port)
+        server = start_server(data, port, args.broker_url)
+        second: subprocess.Popen[bytes] | None = None
+        second_url = ""
+        if args.cross_node:
+            # A second node on the same database; live traffic crosses Redis.
+            second_port = free_port()
+            second = start_server(data, second_port, args.broker_url, init=False)
+            second_url = f"ws://127.0.0.1:{second_port}/live"
         echo = subprocess.Popen(
             [sys.executable, __file__, "--echo-server", str(echo_port)]
         )
@@ -372,10 +386,27 @@ async def main(args: argparse.Namespace) -> None:
             relay, direct = results["relay"], results["echo"]
             results["p50_ratio"] = relay["p50_ms"] / direct["p50_ms"]
             results["p99_ratio"] = relay["p99_ms"] / direct["p99_ms"]
+            if second is not None:
+                fresh = await open_sessions(settings, args.sessions)
+                cross = await relay_load(
+                    server.pid,
+                    url,
+                    fresh,
+                    rep_names,
+                    args.rate,
+                    args.seconds,
+                    rep_url=second_url,
+                )
+                results["cross_node"] = cross
+                results["cross_node_p50_ratio"] = cross["p50_ms"] / relay["p50_ms"]
+                results["cross_node_p99_ratio"] = cross["p99_ms"] / relay["p99_ms"]
             if args.idle:
                 waiting = await open_sessions(settings, args.idle)
                 results["idle"] = await idle_memory(url, server.pid, waiting)
         finally:
+            if second is not None:
+                second.terminate()
+                second.wait(20)
             server.terminate()
             echo.terminate()
             server.wait(20)
@@ -389,6 +420,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=1.0, help="messages/s/session")
     parser.add_argument("--seconds", type=float, default=20.0, help="load duration")
     parser.add_argument("--idle", type=int, default=1000, help="idle customers")
+    parser.add_argument(
+        "--cross-node",
+        action="store_true",
+        help="also run the load with customers and representatives on two "
+        "different nodes (needs --broker-url)",
+    )
+    parser.add_argument(
+        "--broker-url", default="", help="e.g. redis://127.0.0.1:6379/0"
+    )
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
 

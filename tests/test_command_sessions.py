@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from commandkit import Api, new_session, rep_offline, rep_online, user_id
 from serverkit import LiveServer, demo_server
-from supportbox.core.hub import ConnectedClient
+from supportbox.core.presence import ConnectedClient
 from supportbox.storage.models import (
     Participant,
     RepPresence,

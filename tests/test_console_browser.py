@@ -6,6 +6,7 @@ The customer is driven through the hub on the server's own event loop.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -111,8 +112,17 @@ def test_a_representative_ends_a_session_with_the_exit_survey(
     page.click("#end-confirm")
     expect(page.locator("#empty")).to_be_visible()
 
+    # The page moves on as soon as it has sent the survey; storing it may
+    # take a moment longer (PostgreSQL on a busy machine).
+    deadline = time.monotonic() + 10
+    while True:
+        events = server.run(hub.events_since(opened.lsid, 0))
+        found = [e for e in events if e.event_type == "Representative Exit Survey"]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     state = server.run(hub.state(opened.lsid))
     assert state.status == "ended"
-    events = server.run(hub.events_since(opened.lsid, 0))
-    survey = next(e for e in events if e.event_type == "Representative Exit Survey")
+    assert found, "the representative exit survey was not stored"
+    survey = found[0]
     assert dict(survey.data) == {"resolved": "yes", "comments": "Fixed by a restart"}

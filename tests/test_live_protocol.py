@@ -86,7 +86,7 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_usable(
         "invalid",
         "invalid",
         "too_large",
-        "malformed",
+        "invalid",  # a binary frame too short for its 16-byte header
         "not_in_session",
         "forbidden",
         "invalid",

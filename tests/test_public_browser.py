@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -178,12 +179,19 @@ def test_issue_form_to_browser_chat_to_exit_survey(
         page.click("#survey button[type=submit]")
         page.wait_for_selector("#thanks:not([hidden])")
 
-    with server.runtime.db() as db:
-        row = db.scalar(select(SupportSession).where(SupportSession.lsid == lsid))
-        assert row is not None and row.status == "ended"
-        survey = db.scalar(
-            select(SurveyResponse).where(SurveyResponse.session_id == row.id)
-        )
+    # The page thanks the customer once the survey is sent; storing it may
+    # take a moment longer (PostgreSQL on a busy machine).
+    deadline = time.monotonic() + 10
+    while True:
+        with server.runtime.db() as db:
+            row = db.scalar(select(SupportSession).where(SupportSession.lsid == lsid))
+            assert row is not None and row.status == "ended"
+            survey = db.scalar(
+                select(SurveyResponse).where(SurveyResponse.session_id == row.id)
+            )
+        if survey is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert survey is not None
     assert survey.answers == {"rating": "5", "comments": "quick and friendly"}
 

@@ -202,5 +202,8 @@ def test_a_customer_who_allows_no_files_refuses_every_transfer(
 
     result = asyncio.run(scenario())
 
-    assert result["reason"] == "the customer does not allow file transfer"
+    assert (
+        result.get("reason", result.get("message"))
+        == "the customer does not allow file transfer"
+    ), result
     assert list(folder.iterdir()) == []

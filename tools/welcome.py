@@ -16,6 +16,9 @@ def main() -> None:
     print()
     print(f"supportbox is starting on {base}")
     print(f"  public site          {base}/")
+    print(f"  representative       {base}/console")
+    print(f"  administrator        {base}/login")
+    print(f"  API                  {base}/api/command, /api/reporting, /oauth2/token")
     print(f"  health               {base}/check_health")
     path = Path(args.data_dir) / "demo-credentials.json"
     if not path.exists():

@@ -18,7 +18,11 @@ def register(commands: common.Subparsers) -> None:
         "--token), a key URL, or a session key (--server, --key).",
     )
     joiner.add_argument("url", nargs="?", help="a key URL http(s)://HOST/?ak=...")
-    joiner.add_argument("--server", help="base URL of the server, http(s)://HOST")
+    joiner.add_argument(
+        "--server",
+        help="base URL of the server, http(s)://HOST; several, comma-separated, "
+        "to fail over between nodes",
+    )
     joiner.add_argument("--lsid", help="the session id, from the launcher")
     joiner.add_argument("--token", help="the single-use join token, from the launcher")
     joiner.add_argument("--key", help="a 7-digit session key a representative gave")
@@ -31,7 +35,12 @@ def register(commands: common.Subparsers) -> None:
         description="Log in as a representative; the password comes from "
         "SUPPORTBOX_PASSWORD or a prompt.",
     )
-    desk.add_argument("--server", required=True, help="base URL of the server")
+    desk.add_argument(
+        "--server",
+        required=True,
+        help="base URL of the server; several, comma-separated, to fail over "
+        "between nodes",
+    )
     desk.add_argument("--username", required=True)
     _add_common(desk)
     desk.set_defaults(handler=run_rep)

@@ -42,6 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return common.fail(f"database error: {exc.__class__.__name__}")
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`supportbox user list | head`): nothing to say.
+        sys.stderr.close()
+        return 1
+    except Exception as exc:
+        # A bug, not a user's mistake: still one line, never a traceback.
+        return common.fail(f"unexpected {exc.__class__.__name__}: {exc}")
     return code
 
 

@@ -15,7 +15,7 @@ import httpx
 from supportbox.clients import sysinfo
 from supportbox.clients.app import App
 from supportbox.clients.console import Console
-from supportbox.clients.link import Link, LinkFailed, live_url
+from supportbox.clients.link import Link, LinkFailed, first_server, live_urls
 
 
 @dataclass
@@ -65,7 +65,7 @@ async def ticket_from_url(url: str) -> Ticket:
 class Customer(App):
     def __init__(self, ticket: Ticket, console: Console, **kwargs: Any) -> None:
         self.ticket = ticket
-        super().__init__(Link(live_url(ticket.server), self.hello), console, **kwargs)
+        super().__init__(Link(live_urls(ticket.server), self.hello), console, **kwargs)
         self.reported = False
         self.ended = False
 
@@ -86,7 +86,7 @@ class Customer(App):
         if kind == "welcome" and not self.reported:
             self.reported = True
             self.console.say("* connected; type to chat, /quit to leave")
-            categories = sysinfo.categories(self.ticket.server)
+            categories = sysinfo.categories(first_server(self.ticket.server))
             await self.link.command("system_info", categories=categories)
         elif kind == "survey":
             self.ended = True
@@ -132,7 +132,7 @@ def main(
         if found is None and url:
             found = await ticket_from_url(url)
         if found is None and server and key:
-            found = await redeem(server, {"short_key": key})
+            found = await redeem(first_server(server), {"short_key": key})
         if found is None:
             raise LinkFailed(
                 "give --server with --lsid and --token, or --key, or a URL"

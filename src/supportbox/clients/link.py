@@ -42,9 +42,30 @@ def live_url(server: str) -> str:
     raise LinkFailed(f"server {server!r} is not an http(s):// URL")
 
 
+def live_urls(servers: str) -> list[str]:
+    """The ``/live`` URLs of one server or of several, comma-separated.
+
+    With several, a client that loses its connection tries the next one:
+    nodes behind no load balancer share the work of failing over.
+    """
+    return [live_url(s.strip()) for s in servers.split(",") if s.strip()]
+
+
+def first_server(servers: str) -> str:
+    return servers.split(",")[0].strip()
+
+
+class ResumeRefused(ConnectionError):
+    """The server did not know our resume token (it may be another node)."""
+
+
 class Link:
-    def __init__(self, url: str, hello: Hello, grace: float = 60.0) -> None:
-        self.url = url
+    def __init__(self, url: str | list[str], hello: Hello, grace: float = 60.0) -> None:
+        self.urls = [url] if isinstance(url, str) else list(url)
+        self._index = 0
+        #: Whether a refused resume may be retried with a fresh hello: true
+        #: for a representative, who can log in again with the password.
+        self.relogin = False
         self.hello = hello
         self.grace = grace
         self.resume_token: str | None = None
@@ -88,6 +109,10 @@ class Link:
             await self._send(json.dumps({"type": "bye"}))
             await self.ws.close()
 
+    @property
+    def url(self) -> str:
+        return self.urls[self._index]
+
     # the connection loop
 
     async def run(self) -> None:
@@ -104,8 +129,10 @@ class Link:
                 await self._connect_once()
                 deadline, attempt = None, 0
             except (OSError, ConnectionClosed, TimeoutError, InvalidHandshake) as exc:
-                if self.welcome is None:
+                if self.welcome is None and len(self.urls) == 1:
                     raise LinkFailed(f"cannot reach {self.url}: {exc}") from None
+                # Try the next server, if there are several.
+                self._index = (self._index + 1) % len(self.urls)
             except InvalidURI:
                 raise LinkFailed(f"{self.url} is not a WebSocket URL") from None
             finally:
@@ -128,6 +155,11 @@ class Link:
             await ws.send(json.dumps(self.hello(self)))
             first = json.loads(await asyncio.wait_for(ws.recv(), 15))
             if first.get("type") != "welcome":
+                if self.resume_token and self.relogin:
+                    # Resume tokens are known to the node that issued them;
+                    # on another node, log in afresh and take up the sessions.
+                    self.resume_token = None
+                    raise ResumeRefused(first.get("message", "resume refused"))
                 self.stopped = True
                 raise LinkFailed(first.get("message", "the server refused the hello"))
             resumed = self.welcome is not None

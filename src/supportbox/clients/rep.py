@@ -9,7 +9,7 @@ from typing import Any
 
 from supportbox.clients.app import App
 from supportbox.clients.console import Console
-from supportbox.clients.link import Link, live_url
+from supportbox.clients.link import Link, live_urls
 
 HELP = """commands (the current session is the last one joined):
   /queues               list waiting sessions
@@ -35,7 +35,8 @@ class Rep(App):
     def __init__(
         self, server: str, username: str, password: str, console: Console, **kw: Any
     ) -> None:
-        super().__init__(Link(live_url(server), self.hello), console, **kw)
+        super().__init__(Link(live_urls(server), self.hello), console, **kw)
+        self.link.relogin = True
         self.username, self.password = username, password
         self.sessions: list[str] = []
         self.current: str | None = None
@@ -48,11 +49,11 @@ class Rep(App):
             "role": "representative",
             "client": {"hostname": socket.gethostname(), "os": platform.system()},
         }
+        # What was seen of each session, so a resume (or a fresh login on
+        # another node) sends only what was missed.
+        hello["sessions"] = {lsid: link.last_seq.get(lsid, 0) for lsid in self.sessions}
         if link.resume_token:
             hello["resume_token"] = link.resume_token
-            hello["sessions"] = {
-                lsid: link.last_seq.get(lsid, 0) for lsid in self.sessions
-            }
         else:
             hello["username"], hello["password"] = self.username, self.password
         return hello

@@ -19,7 +19,8 @@ from starlette.websockets import WebSocket
 
 from supportbox.broker import Broker, Subscription
 from supportbox.core import events as ev
-from supportbox.core.hub import QUEUES_CHANNEL, Hub
+from supportbox.core.hub import Hub
+from supportbox.core.presence import QUEUES_CHANNEL
 from supportbox.directory import sites
 from supportbox.live import protocol
 from supportbox.live.protocol import Message

@@ -6,7 +6,7 @@ import contextlib
 import time
 from typing import Any
 
-from supportbox.core.hub import ConnectedClient
+from supportbox.core.presence import ConnectedClient
 from supportbox.errors import AuthError, PermissionDenied, SessionStateError
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler

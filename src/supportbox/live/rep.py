@@ -7,7 +7,7 @@ import contextlib
 import time
 from typing import Any
 
-from supportbox.core.hub import ClientInfo, ConnectedClient
+from supportbox.core.presence import ClientInfo, ConnectedClient
 from supportbox.core.queues import QueueRef
 from supportbox.directory import users
 from supportbox.errors import AuthError, NotFound, PermissionDenied, SessionStateError
@@ -65,7 +65,11 @@ async def hello(conn: Connection, msg: Message, limiter: Limiter) -> dict[str, A
         )
     )
     conn.ticket = conn.registry.issue_ticket(user_id)
-    held = parked.sessions if parked else {}
+    held = parked.sessions if parked else await conn.hub.held_by(user_id)
+    if parked is None:
+        # Sessions taken up after a node was lost or after a new login.
+        for lsid, gs in held.items():
+            await conn.hub.connection(lsid, gs, True)
     await conn.send(
         {
             "type": "welcome",

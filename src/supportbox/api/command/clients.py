@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from supportbox.api.command.call import Call, iso
 from supportbox.api.command.registry import READ, action
-from supportbox.core.hub import ConnectedClient
+from supportbox.core.presence import ConnectedClient
 from supportbox.errors import InvalidInput
 from supportbox.xml.writer import E
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from supportbox.api.command.call import Call, iso, success
 from supportbox.api.command.registry import ADMIN, FULL, READ, action
-from supportbox.core.hub import QUEUES_CHANNEL, RepPresenceView
+from supportbox.core.presence import QUEUES_CHANNEL, RepPresenceView
 from supportbox.errors import NotFound
 from supportbox.storage.models import RepPresence
 from supportbox.xml.writer import E
