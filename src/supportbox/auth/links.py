@@ -6,8 +6,9 @@ recording without a login (report URLs, session events, the admin pages).
 A token is ``<payload>.<mac>``, both URL-safe base64 without padding. The
 payload is a JSON list ``[purpose, subject, audience, expires_at]``:
 ``purpose`` says what kind of link it is (``recording-view``), ``subject``
-what it opens (``<lsid>/shell/0``), ``audience`` to whom it was handed out
-(``api:<client id>``, ``event``) and is written to the audit trail.
+what it opens (``<lsid>/shell/0``), ``audience`` to whom it was handed
+out (``api:<account name>``, ``event``, ``web:<username>``) and is written
+to the audit trail.
 
 The key is 32 random bytes kept in the database (table ``meta``), so every
 node sharing the database accepts the links of every other. A server

@@ -61,7 +61,8 @@ def shell_links(runtime: Runtime, lsid: str, instance: int, audience: str) -> Li
     """Fresh links to shell recording ``instance`` of ``lsid``, for ``audience``.
 
     ``audience`` is written to the access trail when the link is used:
-    ``api:<client id>`` for a report, ``event`` for a session event.
+    ``api:<account name>`` for a report, ``event`` for a session event,
+    ``web:<username>`` for the admin pages.
     """
     settings = runtime.settings
     expires = int(time.time()) + settings.recording_link_lifetime
