@@ -12,6 +12,7 @@ from supportbox.api.reporting import links
 from supportbox.api.reporting.context import FileBody, ReportContext, Stream
 from supportbox.api.reporting.registry import REPORTS
 from supportbox.api.reporting.schema import schema_text
+from supportbox.auth import links as auth_links
 from supportbox.runtime import Runtime
 
 NS = "http://www.bomgar.com/namespaces/API/reporting"
@@ -28,9 +29,8 @@ def run(
 ) -> str | bytes | FileBody:
     """The whole output of report ``name``; raises what the report raises."""
     now = time.time() if now is None else now
-    with runtime.write_db() as db, db.begin():
-        key = links.server_key(db)
-    maker = links.LinkMaker(key, runtime.settings.base_url, 3600, now)
+    signer = auth_links.load(runtime.write_db)
+    maker = links.LinkMaker(signer, runtime.settings.base_url, 3600, now, "api:test")
     with runtime.db() as db:
         ctx = ReportContext(db, dict(params), runtime.settings, maker, now)
         output = REPORTS[name].build(ctx)

@@ -10,12 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from serverkit import LiveServer
+from supportbox.auth.links import Claims, Signer, signer
 from supportbox.core.hub import CustomerInfo, Hub, SessionRequest
 from supportbox.core.queues import QueueRef
 from supportbox.errors import PermissionDenied
 from supportbox.recording import access, links
 from supportbox.recording.shell import ShellRecorder
-from supportbox.web.signing import Claims, Signer, signer
 
 
 def recorded_shell(server: LiveServer) -> ShellRecorder:
@@ -101,7 +101,7 @@ def test_the_view_link_shows_the_player_which_plays_the_recording(
 
     assert page.status_code == 200
     assert "Every viewing is recorded" in page.text
-    assert scripts == ["/assets/asciinema-player/asciinema-player.min.js"]
+    assert scripts == ["/vendor/asciinema-player/asciinema-player.min.js"]
     assert player_js.status_code == 200 and "AsciinemaPlayer" in player_js.text
     assert player_css.status_code == 200
     assert played.status_code == 200

@@ -14,18 +14,25 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
 from reportkit import N, schema
 from reportseed import Person, seed
 from serverkit import LiveServer, demo_server
 from supportbox.api.reporting.context import Builder, ReportContext, Stream
+from supportbox.api.reporting.links import PURPOSE
 from supportbox.api.reporting.registry import REPORTS, SUPPORT, Report
+from supportbox.auth import links as auth_links
+from supportbox.auth.links import Claims
 from supportbox.core.hub import CustomerInfo, SessionRequest
 from supportbox.core.queues import QueueRef
 from supportbox.directory import api_accounts
-from supportbox.errors import Conflict
+from supportbox.errors import Conflict, NotFound
 from supportbox.features import install
+from supportbox.recording import access, store
+from supportbox.recording.links import DOWNLOAD
 from supportbox.runtime import open_runtime
+from supportbox.storage.models import Recording
 
 BASE = 1_700_000_000.0
 
@@ -188,9 +195,9 @@ def test_transcript_links_serve_a_page_and_a_text_file(
         page = http.get(view)
         text = http.get(download)
         query = parse_qs(urlsplit(download).query)
-        forged = query["lsid"][0].replace("m=chat", "m=shell")
+        forged = query["lsid"][0][:-3] + "abc"
         tampered = http.get(
-            "/session_download", params={"lsid": forged, "dl_action": "shell"}
+            "/session_download", params={"lsid": forged, "dl_action": "chat"}
         )
         wrong_action = http.get(
             "/session_download", params={"lsid": query["lsid"][0], "dl_action": "shell"}
@@ -277,6 +284,63 @@ def test_unicode_digits_in_a_number_get_an_error_document(
     lsid = chat_session(live, BASE + 700, BASE + 800)
     answer = report(live, token, lsid=lsid, date="2023-11-20", start_time="0", **params)
     assert error_text(answer).startswith(f"Invalid {name}: '²'")
+
+
+def test_a_reports_shell_view_url_when_fetched_writes_the_access_trail(
+    live: LiveServer, token: str
+) -> None:
+    cast = live.data_dir / "recordings" / "audited.cast"
+    cast.parent.mkdir(exist_ok=True)
+    cast.write_bytes(b'{"version": 2, "width": 80, "height": 24}\n')
+    with live.runtime.db() as db, db.begin():
+        seeded = seed(
+            db,
+            start=BASE + 700,
+            end=BASE + 800,
+            recordings=[("shell", 0, "recordings/audited.cast")],
+        )
+    root = parsed(
+        report(live, token, generate_report="SupportSession", lsid=seeded.lsid)
+    )
+    url = str(
+        root.findtext(
+            "r:session/r:command_shell_recordings/r:command_shell_recording/r:view_url",
+            namespaces=N,
+        )
+    )
+    assert urlsplit(url).path == "/recordings/view"
+    with live.http() as http:
+        page = http.get(url)
+    assert page.status_code == 200
+    with live.runtime.db() as db:
+        recording = db.scalar(
+            select(Recording).where(Recording.path == "recordings/audited.cast")
+        )
+        assert recording is not None
+        trail = access.history(db, recording.id)
+        assert [(a.action, a.actor) for a in trail] == [
+            ("view", "api:demo-integration")
+        ]
+
+
+def test_forged_expired_and_non_ascii_download_tokens_get_403(live: LiveServer) -> None:
+    signer = auth_links.signer(live.runtime)
+    lsid = "a" * 32
+    expired = signer.sign(Claims(PURPOSE, f"{lsid}/chat/0", "api:x", 1))
+    genuine = signer.sign(Claims(PURPOSE, f"{lsid}/chat/0", "api:x", 2_000_000_000))
+    shell_expired = signer.sign(Claims(DOWNLOAD, f"{lsid}/shell/0", "api:x", 1))
+    with live.http() as http:
+        answers = [
+            http.get("/session_download", params={"lsid": t, "dl_action": "chat"})
+            for t in (expired, genuine[:-2] + "éé", "é.ü", "x" * 5000, "")
+        ]
+        answers += [
+            http.get(path, params={"t": t})
+            for path in ("/recordings/view", "/recordings/download")
+            for t in (shell_expired, genuine, "ünï.cödé", genuine[:-1] + "\u2028")
+        ]
+    assert [a.status_code for a in answers] == [403] * len(answers)
+    assert "expired" in answers[0].text
 
 
 def test_archives_arrive_gzip_compressed(live: LiveServer, token: str) -> None:
@@ -438,3 +502,85 @@ def test_any_error_of_a_report_becomes_an_error_document(
     assert crashed.startswith("the server could not complete the request")
     logged = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert logged and logged[0].exc_info is not None
+
+
+def test_a_recording_path_outside_the_data_directory_is_never_served(
+    live: LiveServer, token: str
+) -> None:
+    escape = "../../../../../../../../etc/passwd"
+    with live.runtime.db() as db, db.begin():
+        seeded = seed(
+            db,
+            start=BASE + 900,
+            end=BASE + 950,
+            recordings=[("shell", 0, escape), ("screen", 0, "/etc/passwd")],
+        )
+        rows = list(db.scalars(select(Recording).order_by(Recording.id.desc())))[:2]
+        for row in rows:
+            with pytest.raises(NotFound):
+                store.absolute(live.runtime.settings, row)
+    lsid = seeded.lsid
+    shell = report(live, token, generate_report="CommandShellRecording", lsid=lsid)
+    screen = report(live, token, generate_report="SupportSessionRecording", lsid=lsid)
+    root = parsed(report(live, token, generate_report="SupportSession", lsid=lsid))
+    session = root.find("r:session", N)
+    assert session is not None
+    urls = [
+        str(session.findtext(f"r:{name}", namespaces=N))
+        for name in ("session_recording_view_url", "session_recording_download_url")
+    ]
+    urls += [
+        str(
+            session.findtext(
+                f"r:command_shell_recordings/r:command_shell_recording/r:{n}",
+                namespaces=N,
+            )
+        )
+        for n in ("view_url", "download_url")
+    ]
+    with live.http() as http:
+        linked = [http.get(url) for url in urls]
+    assert (
+        error_text(shell)
+        == error_text(screen)
+        == ("This recording has expired and can no longer be viewed or downloaded.")
+    )
+    assert [r.status_code for r in linked] == [404] * 4
+    assert all("root:" not in r.text for r in linked)
+
+
+def test_a_screen_recording_behind_session_download_is_audited(
+    live: LiveServer, token: str
+) -> None:
+    video = live.data_dir / "recordings" / "screen-audited.mp4"
+    video.parent.mkdir(exist_ok=True)
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    with live.runtime.db() as db, db.begin():
+        seeded = seed(
+            db,
+            start=BASE + 960,
+            end=BASE + 990,
+            recordings=[("screen", 0, "recordings/screen-audited.mp4")],
+        )
+    root = parsed(
+        report(live, token, generate_report="SupportSession", lsid=seeded.lsid)
+    )
+    download = str(
+        root.findtext("r:session/r:session_recording_download_url", namespaces=N)
+    )
+    assert urlsplit(download).path == "/session_download"
+    with live.http() as http:
+        served = http.get(download)
+        viewed = http.get(download + "&view=1")
+    assert served.status_code == viewed.status_code == 200
+    assert served.content == video.read_bytes()
+    with live.runtime.db() as db:
+        row = db.scalar(
+            select(Recording).where(Recording.path == "recordings/screen-audited.mp4")
+        )
+        assert row is not None
+        trail = access.history(db, row.id)
+        assert [(a.action, a.actor, a.client_ip) for a in trail] == [
+            ("download", "api:demo-integration", "127.0.0.1"),
+            ("view", "api:demo-integration", "127.0.0.1"),
+        ]

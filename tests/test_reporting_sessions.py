@@ -8,7 +8,10 @@ from lxml import etree
 
 from reportkit import N, lsids, run, xml
 from reportseed import Person, seed
+from supportbox.api.reporting.links import PURPOSE
+from supportbox.auth import links as auth_links
 from supportbox.errors import InvalidInput
+from supportbox.recording.links import DOWNLOAD
 from supportbox.runtime import Runtime, open_runtime
 from supportbox.settings import Settings
 
@@ -239,9 +242,12 @@ def test_surveys_and_shell_recordings_are_listed(runtime: Runtime) -> None:
     assert shell.findtext("r:instance", namespaces=N) == "0"
     url = urlsplit(str(shell.findtext("r:download_url", namespaces=N)))
     query = parse_qs(url.query)
-    assert url.path == "/session_download"
-    assert query["dl_action"] == ["shell"]
-    assert query["lsid"][0].startswith(f"l={lsid};h=")
+    assert url.path == "/recordings/download"
+    claims = auth_links.load(runtime.write_db).verify(query["t"][0], DOWNLOAD)
+    assert claims.subject == f"{lsid}/shell/0"
+    assert claims.audience == "api:test"
+    view = urlsplit(str(shell.findtext("r:view_url", namespaces=N)))
+    assert view.path == "/recordings/view"
 
 
 def test_chat_urls_are_signed_links_for_ended_sessions_only(runtime: Runtime) -> None:
@@ -256,7 +262,9 @@ def test_chat_urls_are_signed_links_for_ended_sessions_only(runtime: Runtime) ->
     assert download.startswith(f"{runtime.settings.base_url}/session_download?lsid=")
     assert "dl_action=chat" in download
     token = parse_qs(urlsplit(download).query)["lsid"][0]
-    assert token.startswith(f"l={ended};h=") and ";t=sd;m=chat;" in token
+    claims = auth_links.load(runtime.write_db).verify(token, PURPOSE, now=T0 + 70)
+    assert claims.subject == f"{ended}/chat/0"
+    assert claims.expires_at == int(T0 + 70) + 3600
 
     # In progress: an empty end_time, no transcript yet, duration so far.
     assert second.get("lsid") == live

@@ -12,7 +12,7 @@ from supportbox.api import backup as backup_api
 from supportbox.api import oauth
 from supportbox.api.command import endpoint as command_api
 from supportbox.api.reporting import routes as reporting
-from supportbox.api.reporting.links import LinkKeys
+from supportbox.auth import links as auth_links
 from supportbox.auth.ratelimit import Limiter
 from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
@@ -46,6 +46,7 @@ def install(runtime: Runtime) -> None:
     """Create the services and observers of a server process."""
     broker = make_broker(runtime.settings.broker_url)
     runtime.services["broker"] = broker
+    auth_links.install(runtime)
     hub = Hub(runtime, broker)
     runtime.services["hub"] = hub
     runtime.services["sweeper"] = Sweeper(runtime, hub)
@@ -56,5 +57,4 @@ def install(runtime: Runtime) -> None:
         runtime.settings.key_guess_limit, window=600.0
     )
     webhooks.install(runtime)
-    runtime.services["report_links"] = LinkKeys(runtime.write_db)
     runtime.services["streams"] = Relay(runtime)

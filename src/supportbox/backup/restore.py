@@ -128,13 +128,19 @@ def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
 
 
 def _moved_paths(archive: Archive, data_dir: Path) -> dict[int, str]:
-    """New paths for recordings stored under an absolute path: the old
-    data directory does not exist on the restored installation."""
+    """New paths of the recordings whose files the archive holds: where
+    :func:`_copy_recordings` puts them, so an absolute path of the old data
+    directory or a ``../`` that escaped it does not survive the restore."""
     root = data_dir.resolve()
     return {
-        entry["id"]: str(root / entry["member"].removeprefix(fmt.RECORDINGS_DIR))
+        entry["id"]: str(
+            root.joinpath(
+                *fmt.safe_relative(
+                    entry["member"].removeprefix(fmt.RECORDINGS_DIR)
+                ).parts
+            )
+        )
         for entry in archive.recordings
-        if Path(entry["path"]).is_absolute()
     }
 
 

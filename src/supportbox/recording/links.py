@@ -2,17 +2,18 @@
 
 ``view_url`` opens a page that plays the recording with asciinema-player;
 ``download_url`` returns the ``.cast`` file. Both carry a token signed by
-the server (:mod:`supportbox.web.signing`) that expires after the setting
+the server (:mod:`supportbox.auth.links`) that expires after the setting
 ``recording_link_lifetime`` and names to whom it was handed out.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from supportbox.auth.links import Claims, Signer, signer
 from supportbox.runtime import Runtime
-from supportbox.web import signing
 
 VIEW = "recording-view"
 DOWNLOAD = "recording-download"
@@ -37,19 +38,34 @@ def parse_subject(text: str) -> tuple[str, str, int]:
     return lsid, kind, int(instance)
 
 
+def shell_urls(
+    signer: Signer,
+    base_url: str,
+    lsid: str,
+    instance: int,
+    audience: str,
+    expires_at: int,
+) -> Links:
+    """Links to shell recording ``instance`` of ``lsid`` valid until ``expires_at``."""
+    about = subject(lsid, "shell", instance)
+    base = base_url.rstrip("/")
+    view = signer.sign(Claims(VIEW, about, audience, expires_at))
+    download = signer.sign(Claims(DOWNLOAD, about, audience, expires_at))
+    return Links(
+        view_url=f"{base}{VIEW_PATH}?{urlencode({'t': view})}",
+        download_url=f"{base}{DOWNLOAD_PATH}?{urlencode({'t': download})}",
+    )
+
+
 def shell_links(runtime: Runtime, lsid: str, instance: int, audience: str) -> Links:
     """Fresh links to shell recording ``instance`` of ``lsid``, for ``audience``.
 
     ``audience`` is written to the access trail when the link is used:
-    ``api:<client id>`` for a report, ``event`` for a session event.
+    ``api:<account name>`` for a report, ``event`` for a session event,
+    ``web:<username>`` for the admin pages.
     """
-    signer = signing.signer(runtime)
-    lifetime = runtime.settings.recording_link_lifetime
-    about = subject(lsid, "shell", instance)
-    base = runtime.settings.base_url
-    view = signer.issue(VIEW, about, audience, lifetime)
-    download = signer.issue(DOWNLOAD, about, audience, lifetime)
-    return Links(
-        view_url=f"{base}{VIEW_PATH}?{urlencode({'t': view})}",
-        download_url=f"{base}{DOWNLOAD_PATH}?{urlencode({'t': download})}",
+    settings = runtime.settings
+    expires = int(time.time()) + settings.recording_link_lifetime
+    return shell_urls(
+        signer(runtime), settings.base_url, lsid, instance, audience, expires
     )

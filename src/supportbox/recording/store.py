@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from supportbox.errors import NotFound
 from supportbox.recording.writer import Summary
 from supportbox.settings import Settings
 from supportbox.storage import sessions as session_store
@@ -33,8 +34,21 @@ class NewRecording:
 
 
 def absolute(settings: Settings, row: Recording) -> Path:
-    """The file of ``row`` (its path may be relative to the data directory)."""
-    return settings.data_dir / row.path
+    """The file of ``row``, which must lie inside the data directory.
+
+    The stored path is relative to the data directory (an absolute one is
+    taken as is); either way the resolved file must be under
+    ``data_dir.resolve()``, else :class:`NotFound` — a row naming
+    ``../../etc/passwd`` opens nothing.
+    """
+    root = settings.data_dir.resolve()
+    try:
+        target = (root / row.path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        raise NotFound("the recording file is missing") from None
+    if not target.is_relative_to(root) or target == root:
+        raise NotFound("the recording file is missing")
+    return target
 
 
 def create_shell(db: Session, settings: Settings, lsid: str) -> NewRecording:

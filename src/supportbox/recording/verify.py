@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supportbox.digests import file_sha256
+from supportbox.errors import NotFound
 from supportbox.recording.store import absolute
 from supportbox.settings import Settings
 from supportbox.storage.models import Recording, SupportSession
@@ -49,7 +50,10 @@ def check_all(db: Session, settings: Settings) -> Iterator[Finding]:
 
 def _check(settings: Settings, row: Recording, lsid: str) -> Finding:
     found = Finding(lsid, row.kind, row.instance, row.path)
-    target = absolute(settings, row)
+    try:
+        target = absolute(settings, row)
+    except NotFound:  # it names a file outside the data directory
+        return _with(found, MISSING)
     if not target.is_file():
         return _with(found, MISSING)
     if row.sha256 is None:

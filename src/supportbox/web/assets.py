@@ -19,7 +19,7 @@ NODE_MODULES = Path(__file__).resolve().parents[3] / "node_modules"
 VENDOR = {
     "xterm": "@xterm/xterm",
     "xterm-fit": "@xterm/addon-fit",
-    "asciinema-player": "asciinema-player/dist/bundle",  # also /recordings/assets
+    "asciinema-player": "asciinema-player/dist/bundle",  # the recording player
 }
 
 

@@ -1,8 +1,8 @@
 """Viewing and downloading recordings through signed links.
 
 ``/recordings/view`` shows a page that plays the recording with
-asciinema-player (served from ``node_modules`` under
-``/assets/asciinema-player``); the player fetches the file from
+asciinema-player (served by :mod:`supportbox.web.assets` under
+``/vendor/asciinema-player``); the player fetches the file from
 ``/recordings/play``. ``/recordings/download`` returns the file as an
 attachment. Each use writes a ``recording_access`` row.
 """
@@ -18,22 +18,16 @@ from urllib.parse import urlencode
 import jinja2
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
 
+from supportbox.auth import links as auth_links
 from supportbox.errors import NotFound, PermissionDenied
 from supportbox.recording import access, links, store
 from supportbox.runtime import Runtime
-from supportbox.web import signing
+from supportbox.web import assets
 
-PLAYER_DIR = (
-    Path(__file__).resolve().parents[3]
-    / "node_modules"
-    / "asciinema-player"
-    / "dist"
-    / "bundle"
-)
-ASSETS = "/assets/asciinema-player"
+PLAYER = "asciinema-player"
+ASSETS = f"/vendor/{PLAYER}"
 CAST_TYPE = "application/x-asciicast"
 
 _templates = jinja2.Environment(
@@ -53,7 +47,7 @@ class Found:
 
 
 def _find(runtime: Runtime, token: str, purpose: str) -> Found:
-    claims = signing.signer(runtime).verify(token, purpose)
+    claims = auth_links.signer(runtime).verify(token, purpose)
     lsid, kind, instance = links.parse_subject(claims.subject)
     if kind != store.SHELL:
         raise NotFound(f"there are no {kind} recordings")
@@ -110,7 +104,7 @@ async def view(request: Request) -> Response:
         return found
     token = request.query_params["t"]
     runtime: Runtime = request.app.state.runtime
-    download = signing.signer(runtime).issue(
+    download = auth_links.signer(runtime).issue(
         links.DOWNLOAD,
         links.subject(found.lsid, "shell", found.instance),
         found.audience,
@@ -120,7 +114,7 @@ async def view(request: Request) -> Response:
         title=f"Session {found.lsid}, shell {found.instance}",
         started=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(found.started_at)),
         assets=ASSETS,
-        player=(PLAYER_DIR / "asciinema-player.min.js").is_file(),
+        player=assets.vendored(PLAYER),
         play_url=f"{links.PLAY_PATH}?{urlencode({'t': token})}",
         download_url=f"{links.DOWNLOAD_PATH}?{urlencode({'t': download})}",
     )
@@ -152,5 +146,4 @@ routes: list[BaseRoute] = [
     Route(links.VIEW_PATH, view),
     Route(links.PLAY_PATH, play),
     Route(links.DOWNLOAD_PATH, download),
-    Mount(ASSETS, StaticFiles(directory=PLAYER_DIR, check_dir=False)),
 ]

@@ -8,7 +8,7 @@ CommandShellRecording the asciicast v2 file of shell ``instance``
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from supportbox.api.reporting.context import Builder, FileBody, ReportContext
 from supportbox.directory.validate import is_id
 from supportbox.errors import InvalidInput, NotFound, RecordingGone
+from supportbox.recording import store
+from supportbox.settings import Settings
 from supportbox.storage.models import Recording, SupportSession
 
 EXPIRED = "This recording has expired and can no longer be viewed or downloaded."
@@ -31,29 +33,38 @@ MEDIA = {
 }
 
 
+@dataclass(frozen=True)
+class Found:
+    """A recording's row id (for the access trail) and its file."""
+
+    recording_id: int
+    body: FileBody
+
+
 def find(
-    db: Session, data_dir: Path, lsid: str, kind: str, instance: int = 0
-) -> FileBody:
+    db: Session, settings: Settings, lsid: str, kind: str, instance: int = 0
+) -> Found:
     """The file of one recording, or :class:`NotFound` saying what is missing."""
     session_id = db.scalar(select(SupportSession.id).where(SupportSession.lsid == lsid))
     if session_id is None:
         raise NotFound(NO_SESSION)
-    query = select(Recording.path).where(
+    query = select(Recording).where(
         Recording.session_id == session_id,
         Recording.kind == kind,
         Recording.instance == instance,
     )
-    stored = db.scalar(query.order_by(Recording.id.desc()).limit(1))
-    if stored is None:
+    row = db.scalar(query.order_by(Recording.id.desc()).limit(1))
+    if row is None:
         raise NotFound(NO_RECORDING)
-    path = Path(stored)
-    if not path.is_absolute():
-        path = data_dir / path
+    try:
+        path = store.absolute(settings, row)
+    except NotFound:
+        raise RecordingGone(EXPIRED) from None
     if not path.is_file():
         raise RecordingGone(EXPIRED)
     media_type, extension = MEDIA[kind]
     suffix = f"-{kind}-{instance}" if kind == "shell" else ""
-    return FileBody(path, media_type, f"{lsid}{suffix}.{extension}")
+    return Found(row.id, FileBody(path, media_type, f"{lsid}{suffix}.{extension}"))
 
 
 def _instance(ctx: ReportContext) -> int:
@@ -77,6 +88,6 @@ def recording_report(kind: str) -> Builder:
         if kind == "presentation":
             # supportbox has no presentation sessions yet (docs/limitations.md).
             raise NotFound(NO_RECORDING)
-        return find(ctx.db, ctx.settings.data_dir, lsid, kind, instance)
+        return find(ctx.db, ctx.settings, lsid, kind, instance).body
 
     return build

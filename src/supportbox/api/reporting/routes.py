@@ -18,6 +18,7 @@ from supportbox.api.reporting.context import FileBody, Output, ReportContext, St
 from supportbox.api.reporting.registry import REPORTS, Report
 from supportbox.api.reporting.schema import schema_text
 from supportbox.api.reporting.stream import XML_HEADERS, ReportResponse, drive
+from supportbox.auth import links as auth_links
 from supportbox.errors import (
     ConfigError,
     InvalidInput,
@@ -26,6 +27,8 @@ from supportbox.errors import (
     SessionStateError,
 )
 from supportbox.logs import log
+from supportbox.recording import access
+from supportbox.recording import links as recording_links
 from supportbox.runtime import Runtime
 from supportbox.xml import writer
 
@@ -37,11 +40,6 @@ def _error(message: str, namespace: str) -> Response:
     return Response(body, media_type=writer.CONTENT_TYPE, headers=XML_HEADERS)
 
 
-def link_keys(runtime: Runtime) -> links.LinkKeys:
-    keys: links.LinkKeys = runtime.services["report_links"]
-    return keys
-
-
 def _open_db(runtime: Runtime) -> Session:
     # A report may stream for minutes: it must not hold SQLite's write lock.
     db = runtime.read_db()
@@ -51,12 +49,19 @@ def _open_db(runtime: Runtime) -> Session:
     return db
 
 
-def _start(runtime: Runtime, report: Report, params: Params) -> tuple[Output, Session]:
+def _start(
+    runtime: Runtime, report: Report, params: Params, audience: str
+) -> tuple[Output, Session]:
     """Check the parameters and prepare the body; the caller closes the db."""
     now = time.time()
-    key = link_keys(runtime).key
     settings = runtime.settings
-    maker = links.LinkMaker(key, settings.base_url, settings.report_link_ttl, now)
+    maker = links.LinkMaker(
+        auth_links.signer(runtime),
+        settings.base_url,
+        settings.report_link_ttl,
+        now,
+        audience,
+    )
     db = _open_db(runtime)
     try:
         ctx = ReportContext(db, params, settings, maker, now)
@@ -88,7 +93,8 @@ async def reporting(request: Request) -> Response:
         )
 
     try:
-        output, db = await run_in_threadpool(_start, runtime, report, params)
+        audience = f"api:{principal.name}"
+        output, db = await run_in_threadpool(_start, runtime, report, params, audience)
     except ConfigError as exc:
         log.error("report %s cannot run: %s", name, exc)
         return _error("The server cannot run this report; see its log.", namespace)
@@ -115,29 +121,45 @@ async def reporting_schema(request: Request) -> Response:
     return Response(text, media_type=writer.CONTENT_TYPE)
 
 
-def _download(runtime: Runtime, params: Params) -> Response:
-    grant = links.verify(link_keys(runtime).key, params.get("lsid", ""))
-    with runtime.db() as db, db.begin():
-        if params.get("dl_action", "") != grant.medium:
-            raise PermissionDenied("the download link is not valid")
-        view = params.get("view", "") == "1"
-        if grant.medium == "chat":
-            transcript = transcripts.load(db, grant.lsid)
-            if view:
-                return HTMLResponse(transcripts.as_html(transcript))
-            filename = f"{grant.lsid}-chat.txt"
-            return PlainTextResponse(
-                transcript.as_text(),
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-            )
-        data_dir = runtime.settings.data_dir
-        found = recordings.find(db, data_dir, grant.lsid, grant.medium, grant.instance)
-    as_text = view and grant.medium == "shell"
-    media_type = "text/plain; charset=utf-8" if as_text else found.media_type
+def _download(runtime: Runtime, params: Params, request: Request) -> Response:
+    """Serve what a ``/session_download`` token grants.
+
+    A recording goes through the same audit trail as ``/recordings/*``:
+    each use writes a ``recording_access`` row naming the token's audience.
+    """
+    claims = auth_links.signer(runtime).verify(params.get("lsid", ""), links.PURPOSE)
+    try:
+        lsid, medium, instance = recording_links.parse_subject(claims.subject)
+    except ValueError:
+        raise PermissionDenied("the download link is not valid") from None
+    if params.get("dl_action", "") != medium or medium not in links.MEDIA:
+        raise PermissionDenied("the download link is not valid")
+    view = params.get("view", "") == "1"
+    if medium == "chat":
+        with runtime.db() as db, db.begin():
+            transcript = transcripts.load(db, lsid)
+        if view:
+            return HTMLResponse(transcripts.as_html(transcript))
+        filename = f"{lsid}-chat.txt"
+        return PlainTextResponse(
+            transcript.as_text(),
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    with runtime.write_db() as db, db.begin():
+        found = recordings.find(db, runtime.settings, lsid, medium, instance)
+        access.note(
+            db,
+            found.recording_id,
+            access.VIEW if view else access.DOWNLOAD,
+            claims.audience,
+            client_ip=request.client.host if request.client else "",
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    body = found.body
     return FileResponse(
-        found.path,
-        media_type=media_type,
-        filename=found.filename,
+        body.path,
+        media_type=body.media_type,
+        filename=body.filename,
         content_disposition_type="inline" if view else "attachment",
     )
 
@@ -147,7 +169,7 @@ async def session_download(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     try:
         params = await gather(request)
-        return await run_in_threadpool(_download, runtime, params)
+        return await run_in_threadpool(_download, runtime, params, request)
     except PermissionDenied as exc:
         return PlainTextResponse(f"Forbidden: {exc}.\n", status_code=403)
     except (NotFound, SessionStateError, InvalidInput) as exc:

@@ -6,8 +6,6 @@ Shell recordings play through the signed view links of
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -27,7 +25,6 @@ from supportbox.storage.models import (
     SupportSession,
     SurveyResponse,
 )
-from supportbox.web import signing
 from supportbox.web.admin.forms import number, show
 from supportbox.web.admin.search import Criteria, find
 from supportbox.web.security.guard import page, runtime_of
@@ -109,7 +106,7 @@ def search(request: Request, login: Login, form: FormData, db: Session) -> Respo
 
 
 @page("reports")
-def _session_page(
+def session_page(
     request: Request, login: Login, form: FormData, db: Session
 ) -> Response:
     row = store.get(db, request.path_params["lsid"])
@@ -161,13 +158,6 @@ def _session_page(
             if r.kind == "shell"
         ],
     )
-
-
-async def session_page(request: Request) -> Response:
-    # The signer may create its key in a write transaction of its own; do
-    # that before the page opens its read transaction (SQLite would wait).
-    await asyncio.to_thread(signing.signer, runtime_of(request))
-    return await _session_page(request)
 
 
 routes = [

@@ -12,12 +12,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from supportbox.auth import audit
+from supportbox.auth import links as auth_links
 from supportbox.auth.ratelimit import login_keys
 from supportbox.auth.ratelimit import of as limiter
 from supportbox.auth.secure import secure_equal
 from supportbox.directory import users
 from supportbox.errors import PermissionDenied, RateLimited
-from supportbox.web import signing
 from supportbox.web.pages import error_page, render
 from supportbox.web.security import store, totp
 from supportbox.web.security.guard import (
@@ -213,7 +213,7 @@ PENDING_SECONDS = 900
 
 
 def _pending_token(request: Request, login: store.Login, secret: str) -> str:
-    signer = signing.signer(runtime_of(request))
+    signer = auth_links.signer(runtime_of(request))
     audience = f"user:{login.user_id}"
     return signer.issue(PENDING, secret, audience, PENDING_SECONDS)
 
@@ -221,7 +221,7 @@ def _pending_token(request: Request, login: store.Login, secret: str) -> str:
 def _pending_secret(request: Request, login: store.Login, token: str) -> str | None:
     """The secret of a genuine pending token of this login, else None."""
     try:
-        claims = signing.signer(runtime_of(request)).verify(token[:512], PENDING)
+        claims = auth_links.signer(runtime_of(request)).verify(token[:512], PENDING)
     except PermissionDenied:
         return None
     if claims.audience != f"user:{login.user_id}":
@@ -230,9 +230,6 @@ def _pending_secret(request: Request, login: store.Login, token: str) -> str | N
 
 
 async def enrol_page(request: Request) -> Response:
-    # The signer may create its key in a write transaction of its own; do
-    # that before the page opens its transaction (SQLite would wait).
-    await run_in_threadpool(signing.signer, runtime_of(request))
     return await _enrol_page(request)
 
 
