@@ -205,3 +205,17 @@ def demo_server(
             yield live
     finally:
         drop_database(url)
+
+
+@contextmanager
+def fresh_runtime(data_dir: Path) -> Iterator[Runtime]:
+    """A runtime (no server) on a new demo installation in ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = fresh_database_url(data_dir)
+    try:
+        init_data_dir(data_dir, url)
+        live = open_runtime(Settings(data_dir=data_dir, database_url=url))
+        yield live
+        live.engine.dispose()
+    finally:
+        drop_database(url)

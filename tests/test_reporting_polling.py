@@ -15,24 +15,15 @@ import pytest
 
 from reportkit import N, xml
 from reportseed import seed
-from supportbox.runtime import Runtime, open_runtime
-from supportbox.settings import Settings
+from supportbox.runtime import Runtime
 
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    from serverkit import drop_database, fresh_database_url, init_data_dir
+    from serverkit import fresh_runtime
 
-    data_dir = tmp_path_factory.mktemp("polling") / "data"
-    data_dir.mkdir()
-    url = fresh_database_url(data_dir)
-    try:
-        init_data_dir(data_dir, url)
-        live = open_runtime(Settings(data_dir=data_dir, database_url=url))
+    with fresh_runtime(tmp_path_factory.mktemp("polling") / "data") as live:
         yield live
-        live.engine.dispose()
-    finally:
-        drop_database(url)
 
 
 def poll(runtime: Runtime, since: int, now: float) -> list[tuple[str, int]]:

@@ -14,24 +14,15 @@ from reportkit import N, run, xml
 from reportseed import Person, seed
 from supportbox.api.reporting.team import NO_DATA
 from supportbox.errors import InvalidInput, NotFound
-from supportbox.runtime import Runtime, open_runtime
-from supportbox.settings import Settings
+from supportbox.runtime import Runtime
 
 
 @pytest.fixture
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    from serverkit import drop_database, fresh_database_url, init_data_dir
+    from serverkit import fresh_runtime
 
-    data_dir = tmp_path_factory.mktemp("reports") / "data"
-    data_dir.mkdir()
-    url = fresh_database_url(data_dir)
-    try:
-        init_data_dir(data_dir, url)
-        live = open_runtime(Settings(data_dir=data_dir, database_url=url))
+    with fresh_runtime(tmp_path_factory.mktemp("reports") / "data") as live:
         yield live
-        live.engine.dispose()
-    finally:
-        drop_database(url)
 
 
 DAY = datetime(2024, 12, 3, tzinfo=UTC).timestamp()

@@ -12,15 +12,6 @@ from supportbox.directory import api_accounts, teams, users
 from supportbox.errors import InvalidInput
 
 
-def _sub(
-    family: common.Subparsers, name: str, help_: str, handler: common.Handler
-) -> argparse.ArgumentParser:
-    parser = family.add_parser(name, help=help_)
-    common.add_setting_flags(parser, common.STORAGE)
-    parser.set_defaults(handler=handler)
-    return parser
-
-
 def register(commands: common.Subparsers) -> None:
     _register_users(commands)
     _register_teams(commands)
@@ -35,7 +26,7 @@ def _register_users(commands: common.Subparsers) -> None:
     family = commands.add_parser("user", help="manage representatives and admins")
     sub = family.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    create = _sub(sub, "create", "create a user", user_create)
+    create = common.subcommand(sub, "create", "create a user", user_create)
     create.add_argument("--username", required=True)
     create.add_argument(
         "--password", help="the password; else SUPPORTBOX_PASSWORD or a prompt"
@@ -47,10 +38,10 @@ def _register_users(commands: common.Subparsers) -> None:
         "--no-support", action="store_true", help="cannot take sessions"
     )
 
-    listing = _sub(sub, "list", "list users", user_list)
+    listing = common.subcommand(sub, "list", "list users", user_list)
     listing.add_argument("--json", action="store_true")
 
-    update = _sub(sub, "update", "change a user", user_update)
+    update = common.subcommand(sub, "update", "change a user", user_update)
     update.add_argument("--username", required=True)
     update.add_argument("--password")
     update.add_argument("--display-name")
@@ -60,7 +51,9 @@ def _register_users(commands: common.Subparsers) -> None:
         short = perm.removeprefix("perm_")
         update.add_argument(f"--{short}", choices=["yes", "no"], dest=perm)
 
-    disable = _sub(sub, "disable", "stop a user from logging in", user_disable)
+    disable = common.subcommand(
+        sub, "disable", "stop a user from logging in", user_disable
+    )
     disable.add_argument("--username", required=True)
 
 
@@ -142,30 +135,36 @@ def _register_teams(commands: common.Subparsers) -> None:
     family = commands.add_parser("team", help="manage support teams")
     sub = family.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    create = _sub(sub, "create", "create a team", team_create)
+    create = common.subcommand(sub, "create", "create a team", team_create)
     create.add_argument("--name", required=True)
     create.add_argument("--code-name", default="")
     create.add_argument("--comments", default="")
     create.add_argument("--routing", default="none", choices=teams.ROUTINGS)
 
-    listing = _sub(sub, "list", "list teams and members", team_list)
+    listing = common.subcommand(sub, "list", "list teams and members", team_list)
     listing.add_argument("--json", action="store_true")
 
-    update = _sub(sub, "update", "change a team", team_update)
+    update = common.subcommand(sub, "update", "change a team", team_update)
     update.add_argument("--team", required=True, help="id, code name or name")
     update.add_argument("--name")
     update.add_argument("--comments")
     update.add_argument("--routing", choices=teams.ROUTINGS)
 
-    delete = _sub(sub, "delete", "delete a team without issues", team_delete)
+    delete = common.subcommand(
+        sub, "delete", "delete a team without issues", team_delete
+    )
     delete.add_argument("--team", required=True)
 
-    member = _sub(sub, "add-member", "add a user or change their role", team_add)
+    member = common.subcommand(
+        sub, "add-member", "add a user or change their role", team_add
+    )
     member.add_argument("--team", required=True)
     member.add_argument("--username", required=True)
     member.add_argument("--role", default="member", choices=teams.ROLES)
 
-    remove = _sub(sub, "remove-member", "remove a user from a team", team_remove)
+    remove = common.subcommand(
+        sub, "remove-member", "remove a user from a team", team_remove
+    )
     remove.add_argument("--team", required=True)
     remove.add_argument("--username", required=True)
 
@@ -232,20 +231,20 @@ def _register_issues(commands: common.Subparsers) -> None:
     family = commands.add_parser("issue", help="manage the issues customers pick")
     sub = family.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    create = _sub(sub, "create", "create an issue", issue_create)
+    create = common.subcommand(sub, "create", "create an issue", issue_create)
     create.add_argument("--code-name", required=True)
     create.add_argument("--display-name", required=True)
     create.add_argument("--team", required=True, help="owning team")
 
-    listing = _sub(sub, "list", "list issues", issue_list)
+    listing = common.subcommand(sub, "list", "list issues", issue_list)
     listing.add_argument("--json", action="store_true")
 
-    update = _sub(sub, "update", "change an issue", issue_update)
+    update = common.subcommand(sub, "update", "change an issue", issue_update)
     update.add_argument("--issue", required=True, help="id or code name")
     update.add_argument("--display-name")
     update.add_argument("--team")
 
-    delete = _sub(sub, "delete", "delete an issue", issue_delete)
+    delete = common.subcommand(sub, "delete", "delete an issue", issue_delete)
     delete.add_argument("--issue", required=True)
 
 
@@ -294,7 +293,7 @@ def _register_api_accounts(commands: common.Subparsers) -> None:
     family = commands.add_parser("api-account", help="manage API accounts")
     sub = family.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    create = _sub(
+    create = common.subcommand(
         sub, "create", "create an account; prints the secret once", api_create
     )
     create.add_argument("--name", required=True)
@@ -305,7 +304,7 @@ def _register_api_accounts(commands: common.Subparsers) -> None:
     create.add_argument("--backup", action="store_true")
     create.add_argument("--json", action="store_true")
 
-    listing = _sub(sub, "list", "list accounts", api_list)
+    listing = common.subcommand(sub, "list", "list accounts", api_list)
     listing.add_argument("--json", action="store_true")
 
     for name, handler, help_ in (
@@ -313,7 +312,7 @@ def _register_api_accounts(commands: common.Subparsers) -> None:
         ("enable", api_enable, "enable an account"),
         ("regenerate-secret", api_regenerate, "new secret; revokes every token"),
     ):
-        parser = _sub(sub, name, help_, handler)
+        parser = common.subcommand(sub, name, help_, handler)
         parser.add_argument("--name", required=True, help="name or client id")
         if name == "regenerate-secret":
             parser.add_argument("--json", action="store_true")

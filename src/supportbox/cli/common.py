@@ -40,6 +40,16 @@ def add_setting_flags(
 STORAGE = ("data_dir", "database_url", "log_level")
 
 
+def subcommand(
+    family: Subparsers, name: str, help_: str, handler: Handler
+) -> argparse.ArgumentParser:
+    """A subcommand that works on the database: storage flags and a handler."""
+    parser = family.add_parser(name, help=help_)
+    add_setting_flags(parser, STORAGE)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def resolve(args: argparse.Namespace) -> Settings:
     flags = {
         name.removeprefix("setting_"): value

@@ -13,15 +13,6 @@ from supportbox.webhooks import queue, recipients
 SECRET_ENV = "SUPPORTBOX_WEBHOOK_SECRET"
 
 
-def _sub(
-    family: common.Subparsers, name: str, help_: str, handler: common.Handler
-) -> argparse.ArgumentParser:
-    parser = family.add_parser(name, help=help_)
-    common.add_setting_flags(parser, common.STORAGE)
-    parser.set_defaults(handler=handler)
-    return parser
-
-
 def _events(text: str) -> list[str]:
     return text.split(",")
 
@@ -30,17 +21,19 @@ def register(commands: common.Subparsers) -> None:
     family = commands.add_parser("webhook", help="manage outbound event recipients")
     sub = family.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    add = _sub(sub, "add", "add a recipient; prints a generated secret once", add_)
+    add = common.subcommand(
+        sub, "add", "add a recipient; prints a generated secret once", add_
+    )
     add.add_argument("--name", required=True)
     add.add_argument("--url", required=True, help="http:// or https:// URL")
     _options(add)
     add.add_argument("--disabled", action="store_true", help="add it switched off")
     add.add_argument("--json", action="store_true")
 
-    listing = _sub(sub, "list", "list recipients and their queues", list_)
+    listing = common.subcommand(sub, "list", "list recipients and their queues", list_)
     listing.add_argument("--json", action="store_true")
 
-    update = _sub(sub, "update", "change a recipient", update_)
+    update = common.subcommand(sub, "update", "change a recipient", update_)
     update.add_argument("--webhook", required=True, help="id or name")
     update.add_argument("--name")
     update.add_argument("--url")
@@ -53,14 +46,20 @@ def register(commands: common.Subparsers) -> None:
     )
     update.add_argument("--json", action="store_true")
 
-    remove = _sub(sub, "remove", "delete a recipient and its queue", remove_)
+    remove = common.subcommand(
+        sub, "remove", "delete a recipient and its queue", remove_
+    )
     remove.add_argument("--webhook", required=True, help="id or name")
 
-    dead = _sub(sub, "dead-letters", "list events given up on", dead_letters)
+    dead = common.subcommand(
+        sub, "dead-letters", "list events given up on", dead_letters
+    )
     dead.add_argument("--webhook", help="id or name; default every recipient")
     dead.add_argument("--json", action="store_true")
 
-    replay_ = _sub(sub, "replay", "queue dead letters for delivery again", replay)
+    replay_ = common.subcommand(
+        sub, "replay", "queue dead letters for delivery again", replay
+    )
     replay_.add_argument("--webhook", help="id or name: all of its dead letters")
     replay_.add_argument(
         "--delivery",
