@@ -46,7 +46,7 @@ class Side:
         await self.ws.send(json.dumps(frame))
 
     async def expect(
-        self, kind: str, timeout: float = 10, **match: Any
+        self, kind: str, timeout: float = 30, **match: Any
     ) -> dict[str, Any]:
         async def find() -> dict[str, Any]:
             while True:
@@ -59,7 +59,7 @@ class Side:
         return await asyncio.wait_for(find(), timeout)
 
     async def expect_any(
-        self, *kinds: str, timeout: float = 10, **match: Any
+        self, *kinds: str, timeout: float = 30, **match: Any
     ) -> dict[str, Any]:
         async def find() -> dict[str, Any]:
             while True:
@@ -71,7 +71,7 @@ class Side:
 
         return await asyncio.wait_for(find(), timeout)
 
-    async def event(self, event_type: str, timeout: float = 10) -> dict[str, Any]:
+    async def event(self, event_type: str, timeout: float = 30) -> dict[str, Any]:
         async def find() -> dict[str, Any]:
             while True:
                 frame = await self.json.get()
@@ -85,7 +85,7 @@ class Side:
         return await asyncio.wait_for(find(), timeout)
 
     async def output_until(
-        self, channel: int, needle: bytes, timeout: float = 10
+        self, channel: int, needle: bytes, timeout: float = 30
     ) -> bytes:
         """Output of ``channel`` up to ``needle`` (only its last MiB is kept)."""
         seen = bytearray()
