@@ -58,6 +58,9 @@ async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
             public_ip=conn.address,
         )
     )
+    # Known to the stream relay before the welcome, so a representative
+    # who hears of this customer can open a shell at once.
+    relay_of(conn.runtime).customer_here(lsid, conn)
     await conn.send(
         {
             "type": "welcome",
@@ -74,7 +77,6 @@ async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
         }
     )
     await conn.attach(lsid, gsnumber, last_seq)
-    relay_of(conn.runtime).customer_here(lsid, conn)
     return {}
 
 

@@ -15,6 +15,7 @@ import os
 import pty
 import signal
 import struct
+import sys
 import termios
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,9 +30,15 @@ def default_shell() -> str:
     return os.environ.get("SHELL") or "/bin/sh"
 
 
-def _take_terminal() -> None:
-    # In the child, after setsid: make the pty (our stdin) the controlling tty.
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+# Run in a fresh interpreter before the shell: make the pty (its stdin) the
+# controlling terminal of the new session, then become the shell. A
+# preexec_fn would do the same in the forked child, but running Python code
+# between fork and exec can deadlock in a process with threads.
+_TAKE_TERMINAL = (
+    "import fcntl, os, sys, termios;"
+    "fcntl.ioctl(0, termios.TIOCSCTTY, 0);"
+    "os.execvp(sys.argv[1], sys.argv[1:])"
+)
 
 
 def set_size(fd: int, width: int, height: int) -> None:
@@ -68,6 +75,9 @@ class PtyShell:
             environment = dict(os.environ if env is None else env)
             environment.setdefault("TERM", "xterm-256color")
             process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                _TAKE_TERMINAL,
                 *(argv or [default_shell()]),
                 stdin=slave,
                 stdout=slave,
@@ -75,7 +85,6 @@ class PtyShell:
                 cwd=cwd,
                 env=environment,
                 start_new_session=True,
-                preexec_fn=_take_terminal,
             )
         except BaseException:
             os.close(master)
