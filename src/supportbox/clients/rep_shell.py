@@ -80,13 +80,14 @@ class Shells:
     # the terminal
 
     def attach(self, channel: int, instance: int) -> None:
+        self.attached = channel
+        self.terminal.enter()
+        # "\r": in raw mode a line feed alone does not return the carriage.
         self.console.say(
             f"* shell {channel} open (recorded as instance {instance}); "
-            f"{ESCAPE_NAME} leaves it and closes it"
+            f"{ESCAPE_NAME} leaves it and closes it\r"
         )
-        self.attached = channel
         self.console.hold()
-        self.terminal.enter()
         self.keyboard.raw = self._keys
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGWINCH, self._resized)
@@ -122,7 +123,9 @@ class Shells:
         self._typed.put_nowait(
             {"type": "shell_close", "reason": "closed by the representative"}
         )
+        channel = self.attached
         self.detach()
+        self.console.say(f"* you left shell {channel}; it is closed")
 
     def _resized(self) -> None:
         width, height = window_size()
