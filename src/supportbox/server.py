@@ -11,6 +11,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from supportbox import __version__
+from supportbox.live.socket import LiveSocketProtocol
 from supportbox.logs import log
 from supportbox.runtime import open_runtime
 from supportbox.settings import Settings
@@ -47,6 +48,7 @@ def make_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         ws_max_size=4 * 1024 * 1024,
+        ws=LiveSocketProtocol,
         # Bulk data (files, shell output) is already compressed or not worth
         # compressing; deflate costs more CPU than it saves on a LAN.
         ws_per_message_deflate=False,

@@ -24,6 +24,9 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from supportbox.errors import LinkFailed, ResumeRefused
 
 Hello = Callable[["Link"], dict[str, Any]]
+
+#: Bytes the socket's write buffer holds before a send waits (high water).
+WRITE_LIMIT = 4 * 1024 * 1024
 #: Receives binary frames (shell and file data) as they arrive.
 OnData = Callable[[bytes], Awaitable[None]]
 #: Sees each JSON frame first, in order with the binary frames; ``True``
@@ -158,8 +161,14 @@ class Link:
     async def _connect_once(self) -> None:
         # Chat frames are small: per-message deflate would save little and
         # costs the server about 45 KiB per connection (docs/performance.md).
+        # File data goes in 1 MiB frames: a write buffer of a few frames
+        # keeps the socket busy instead of waiting for each to drain.
         async with connect(
-            self.url, open_timeout=10, max_size=2**22, compression=None
+            self.url,
+            open_timeout=10,
+            max_size=2**22,
+            compression=None,
+            write_limit=WRITE_LIMIT,
         ) as ws:
             await ws.send(json.dumps(self.hello(self)))
             first = json.loads(await asyncio.wait_for(ws.recv(), 15))

@@ -132,7 +132,7 @@ class Files:
         if outcome is not None and self.console.as_json:
             self.report(outcome)
 
-    def file_data(self, channel: int, data: bytes) -> bool:
+    def file_data(self, channel: int, data: memoryview) -> bool:
         """Take a piece of a fetched file; ``False`` if ``channel`` is no fetch."""
         download = self.downloads.get(channel)
         if download is None:

@@ -155,7 +155,7 @@ class Shells:
 
     # data
 
-    def shell_data(self, channel: int, data: bytes) -> None:
+    def shell_data(self, channel: int, data: memoryview) -> None:
         if self.console.as_json:
             decoder = self._decoders.setdefault(
                 channel, codecs.getincrementaldecoder("utf-8")(errors="replace")

@@ -232,7 +232,7 @@ class CustomerAgent:
 
     async def _send_file(self, number: int, source: Path) -> None:
         digest = hashlib.sha256()
-        chunks = read_chunks(source, frames.MAX_CHUNK // 4)
+        chunks = read_chunks(source, frames.MAX_CHUNK)
         for index in itertools.count():
             block = await asyncio.to_thread(next, chunks, b"")
             if not block:

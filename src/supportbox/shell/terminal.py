@@ -134,7 +134,7 @@ class PtyShell:
 
     # input and size
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         """Queue ``data`` for the shell's input; never blocks."""
         if self._master < 0:
             return

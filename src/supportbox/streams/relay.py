@@ -326,9 +326,9 @@ class Relay:
         if channel.kind == SHELL:
             assert channel.recorder is not None
             if from_rep:
-                channel.recorder.input(data)
+                channel.recorder.input(bytes(data))
             else:
-                channel.recorder.output(data)
+                channel.recorder.output(bytes(data))
             other = channel.customer if from_rep else channel.rep
             await other.send_bytes(frame)
             return

@@ -36,7 +36,7 @@ class IncomingFile:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         self._fd = os.open(self._part, flags, 0o600)
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
         if self.received + len(chunk) > self.size:
             self.abort()
             raise TransferRefused(
