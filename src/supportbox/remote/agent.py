@@ -38,6 +38,9 @@ _NOT_ALLOWED = {
     FILES: "the customer does not allow file transfer",
 }
 
+#: Chunks at least this large are written to their file in a thread.
+_THREAD_WRITE = 256 * 1024
+
 #: Requests that may wait for the customer's answer.
 _MAY_ASK = frozenset({"shell_request", "file_incoming", "file_request"})
 
@@ -91,7 +94,12 @@ class CustomerAgent:
         incoming = self._incoming.get(number)
         if incoming is not None:
             try:
-                incoming.write(data)
+                # Writing and hashing a large chunk release the GIL: done in
+                # a thread, the next frames are read meanwhile.
+                if len(data) >= _THREAD_WRITE:
+                    await asyncio.to_thread(incoming.write, data)
+                else:
+                    incoming.write(data)
             except TransferRefused as exc:
                 del self._incoming[number]
                 await self._refuse(number, exc.reason)
