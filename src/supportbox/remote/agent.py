@@ -101,8 +101,12 @@ class CustomerAgent:
                 else:
                     incoming.write(data)
             except TransferRefused as exc:
-                del self._incoming[number]
+                self._incoming.pop(number, None)
                 await self._refuse(number, exc.reason)
+            except OSError as exc:  # a full disk, or closed meanwhile
+                self._incoming.pop(number, None)
+                incoming.abort()
+                await self._refuse(number, f"the file cannot be written: {exc}")
 
     # shells
 
