@@ -22,6 +22,9 @@ from pathlib import Path
 
 READ_SIZE = 64 * 1024
 
+#: Output joined into one read at most (see :meth:`PtyShell.read`).
+COALESCE = 256 * 1024
+
 #: Chunks of output held before reading pauses (back-pressure).
 PAUSE_AT = 64
 
@@ -121,11 +124,24 @@ class PtyShell:
             self._eof = True
             self._output.put_nowait(b"")
 
-    async def read(self) -> bytes:
-        """The next output; ``b""`` once the shell's terminal has closed."""
+    async def read(self, limit: int = COALESCE) -> bytes:
+        """The next output; ``b""`` once the shell's terminal has closed.
+
+        Output already waiting is joined, up to about ``limit`` bytes: a
+        fast command's output goes in fewer, larger frames (the pty gives
+        about 4 KiB at a time), and nothing waits to be joined.
+        """
         if self._eof and self._output.empty():
             return b""
-        data = await self._output.get()
+        first = await self._output.get()
+        parts, size = [first], len(first)
+        while first and size < limit and not self._output.empty():
+            more = self._output.get_nowait()
+            if not more:
+                break  # the end: the next read answers b"" (self._eof is set)
+            parts.append(more)
+            size += len(more)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
         if self._paused and self._output.qsize() < PAUSE_AT // 2:
             self._paused = False
             if self._master >= 0:
