@@ -124,13 +124,15 @@ def test_an_administrator_replays_and_discards_dead_letters(
     letters.locator("tr", has_text=first[:12]).get_by_role(
         "button", name="Replay"
     ).click()
-    expect(page.locator(".alert.ok")).to_contain_text("1 dead letters queued")
+    expect(page.locator(".alert.ok")).to_contain_text(
+        "Dead letters queued for delivery again: 1."
+    )
     accepted = hook.wait_for(lambda posts: len(posts) == 1)
     assert accepted[0].form["event"] == payload.BEGIN
     expect(letters.locator("tbody tr")).to_have_count(1)
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("text=Discard all")
-    expect(page.locator(".alert.ok")).to_contain_text("1 dead letters discarded")
+    expect(page.locator(".alert.ok")).to_contain_text("Dead letters discarded: 1.")
     expect(page.locator("#dead-letters")).to_contain_text("None")
     with server.runtime.db() as db:
         statuses = list(db.scalars(select(WebhookDelivery.status)))

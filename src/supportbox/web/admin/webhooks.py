@@ -99,7 +99,7 @@ def _change(
     elif what == "delete":
         dropped: list[int] = []
         error = attempt(db, lambda: dropped.append(recipients.remove(db, ref)[1]))
-        message = f"Webhook {name} deleted with {sum(dropped)} undelivered events."
+        message = f"Webhook {name} deleted; undelivered events dropped: {sum(dropped)}."
     else:
         return "unknown change", "", ""
     if not error:
@@ -151,7 +151,7 @@ def _letters(
             ),
         )
         _wake_worker(request, db)
-        message = f"{sum(counted)} dead letters queued for delivery again."
+        message = f"Dead letters queued for delivery again: {sum(counted)}."
     elif what == "discard":
         error = attempt(
             db,
@@ -159,7 +159,7 @@ def _letters(
                 queue.discard(db, recipient_id=recipient_id, delivery_ids=ids)
             ),
         )
-        message = f"{sum(counted)} dead letters discarded."
+        message = f"Dead letters discarded: {sum(counted)}."
     else:
         return "unknown change", ""
     if not error:
