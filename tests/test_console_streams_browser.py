@@ -27,14 +27,20 @@ __all__ = ["browser"]
 
 
 @contextmanager
-def arriving_customer(server: LiveServer, folder: Path, name: str) -> Iterator[Side]:
+def arriving_customer(
+    server: LiveServer,
+    folder: Path,
+    name: str,
+    allow: tuple[str, ...] = ("shell", "files"),
+) -> Iterator[Side]:
     """A customer in the general queue, sharing ``folder``, until the block ends."""
     hub: Hub = server.runtime.services["hub"]
     request = SessionRequest(
         QueueRef("general"), CustomerInfo(name=name, hostname="GRACE-PC")
     )
     opened = server.run(hub.open_session(request))
-    side: Side = server.run(customer(server, opened, files_dir=folder), timeout=30)
+    joining = customer(server, opened, files_dir=folder, allow=allow)
+    side: Side = server.run(joining, timeout=30)
     try:
         yield side
     finally:
@@ -82,6 +88,28 @@ def test_a_representative_runs_a_command_in_a_shell_and_resizes_it(
         expect(page.locator("#shell")).to_be_hidden()
         expect(page.locator("#open-shell")).to_be_enabled()
 
+        # A shell that exits on the customer's side says so and keeps its output.
+        page.click("#open-shell")
+        expect(page.locator("#shell-state")).to_have_text("Running")
+        run(page, "echo bye-now; exit")
+        expect(page.locator("#shell-state")).to_contain_text("Closed:")
+        expect(page.locator("#terminal")).to_contain_text("bye-now")
+        page.click("#close-shell")
+        expect(page.locator("#shell")).to_be_hidden()
+
+
+def test_a_shell_the_customer_refuses_shows_the_reason(
+    server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    with arriving_customer(server, tmp_path, "Kim Careful", allow=("files",)):
+        page = new_page(browser)
+        accepted(page, server, "Kim Careful")
+        page.click("#open-shell")
+        expect(page.locator("#shell-state")).to_have_text(
+            "Closed: refused by the customer"
+        )
+        expect(page.locator("#open-shell")).to_be_enabled()
+
 
 def test_a_representative_sends_and_fetches_files_and_sees_refusals(
     server: LiveServer, browser: Browser, tmp_path: Path
@@ -94,8 +122,9 @@ def test_a_representative_sends_and_fetches_files_and_sees_refusals(
         page = new_page(browser)
         accepted(page, server, "Hank Files")
 
-        def send(path: str) -> None:
+        def send(path: str, shot: str = "") -> None:
             page.click("#send-file")
+            expect(page.locator("#send-dialog")).to_be_visible()
             page.set_input_files(
                 "#send-form input[name=file]",
                 {
@@ -106,9 +135,11 @@ def test_a_representative_sends_and_fetches_files_and_sees_refusals(
             )
             expect(page.locator("#send-form input[name=path]")).to_have_value("fix.bin")
             page.fill("#send-form input[name=path]", path)
+            if shot:
+                screenshot(page, shot)
             page.click("#send-confirm")
 
-        send("logs/fix.bin")
+        send("logs/fix.bin", shot="09-console-send-file")
         expect(page.locator("#transfer-state")).to_contain_text(
             "Sent logs/fix.bin (146 KB)"
         )

@@ -64,7 +64,7 @@ async function fetchFile(path) {
       const message = await next();
       if (message.type === "file_accepted") size = message.size;
       else if (message.type === "data") {
-        parts.push(message.bytes.slice());
+        parts.push(message.bytes);
         received += message.bytes.length;
         transferState(`Fetching ${path}: ${size ? Math.floor((received * 100) / size) : 0} %`, "wait");
       } else if (message.type === "file_end") {
