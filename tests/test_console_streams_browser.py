@@ -1,14 +1,19 @@
 """A representative opens a shell and moves files in the console's page.
 
-The customer is the real agent (``supportbox.remote.agent``) on a real
-WebSocket, allowing shells and files in advance, as ``streamkit`` runs it.
+The customer is ``supportbox customer --allow ... --files-dir ...`` when
+the command-line client takes ``--allow``; until then it is the same agent
+(``supportbox.remote.agent``) on a real WebSocket, as ``streamkit`` runs it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,34 +22,68 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from browserkit import browser, log_in, new_page, screenshot
+from clientkit import Client, of_type
 from serverkit import LiveServer
-from streamkit import Side, customer
-from supportbox.core.hub import CustomerInfo, Hub, SessionRequest
+from streamkit import customer
+from supportbox.core.hub import CustomerInfo, Hub, OpenedSession, SessionRequest
 from supportbox.core.queues import QueueRef
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser"]
 
 
+@functools.cache
+def cli_allows() -> bool:
+    """True when ``supportbox customer`` can allow shells and files in advance."""
+    helped = subprocess.run(
+        [sys.executable, "-m", "supportbox", "customer", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return "--allow" in helped.stdout
+
+
 @contextmanager
+def cli_customer(
+    server: LiveServer, opened: OpenedSession, folder: Path, allow: tuple[str, ...]
+) -> Iterator[None]:
+    args = ["--server", server.url, "--lsid", opened.lsid, "--token"]
+    args += [opened.join_token, "--allow", ",".join(allow), "--files-dir", str(folder)]
+    client: Client = server.run(Client.start("customer", "customer", *args))
+    try:
+        server.run(client.expect(of_type("welcome")), timeout=60)
+        yield
+    finally:
+        server.run(client.stop())
+
+
+@contextmanager
+def agent_customer(
+    server: LiveServer, opened: OpenedSession, folder: Path, allow: tuple[str, ...]
+) -> Iterator[None]:
+    joining = customer(server, opened, files_dir=folder, allow=allow)
+    side = server.run(joining, timeout=30)
+    try:
+        yield
+    finally:
+        server.run(side.close())
+
+
 def arriving_customer(
     server: LiveServer,
     folder: Path,
     name: str,
     allow: tuple[str, ...] = ("shell", "files"),
-) -> Iterator[Side]:
-    """A customer in the general queue, sharing ``folder``, until the block ends."""
+) -> contextlib.AbstractContextManager[None]:
+    """A customer in the general queue, sharing ``folder``, while in the block."""
     hub: Hub = server.runtime.services["hub"]
     request = SessionRequest(
         QueueRef("general"), CustomerInfo(name=name, hostname="GRACE-PC")
     )
     opened = server.run(hub.open_session(request))
-    joining = customer(server, opened, files_dir=folder, allow=allow)
-    side: Side = server.run(joining, timeout=30)
-    try:
-        yield side
-    finally:
-        server.run(side.close())
+    start = cli_customer if cli_allows() else agent_customer
+    return start(server, opened, folder, allow)
 
 
 def accepted(page: Page, server: LiveServer, name: str) -> None:
