@@ -12,6 +12,7 @@ picture but never holds the session back.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -91,3 +92,7 @@ class ScreenFeed:
         self._queue.put(None)
         self._thread.join()
         return self.recorder.close(self._clock() - self._start)
+
+    async def aclose(self) -> Closed:
+        """:meth:`close` off the event loop."""
+        return await asyncio.to_thread(self.close)

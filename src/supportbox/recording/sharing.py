@@ -19,6 +19,7 @@ import av
 from supportbox.errors import RecordingRequired, SupportboxError
 from supportbox.logs import log, session_log
 from supportbox.recording import store
+from supportbox.recording.feed import ScreenFeed
 from supportbox.recording.screen import Closed, ScreenRecorder
 from supportbox.runtime import Runtime
 
@@ -60,6 +61,19 @@ async def start_screen_recording(
 ) -> ScreenRecorder | None:
     """:func:`open_screen_recorder` off the event loop."""
     return await asyncio.to_thread(open_screen_recorder, runtime, lsid, kind)
+
+
+async def start_screen_feed(
+    runtime: Runtime, lsid: str, kind: str = store.SCREEN
+) -> ScreenFeed | None:
+    """A feed of screen parts into a new recording, or ``None`` (see above).
+
+    The relay's seam: call it when a screen channel opens (refuse the
+    channel on :class:`RecordingRequired`), hand each binary frame's data
+    to ``feed.part()``, and ``await feed.aclose()`` when the channel ends.
+    """
+    recorder = await start_screen_recording(runtime, lsid, kind)
+    return None if recorder is None else ScreenFeed(recorder)
 
 
 def _recorder(runtime: Runtime, new: store.NewRecording) -> ScreenRecorder:
