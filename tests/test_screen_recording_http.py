@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import httpx
 import pytest
 from lxml import etree
 
+import webclient
 from livekit import hub, on_server, open_session
 from reportkit import N, schema
 from screenkit import close_to, decoded_bytes, key_parts, quarters
@@ -160,3 +163,27 @@ def test_required_recording_that_cannot_be_written_refuses_sharing(
         assert open_screen_recorder(server.runtime, lsid) is None
         with server.runtime.db() as db:
             assert db.query(Recording).count() == 0
+
+
+def test_the_admin_session_page_plays_the_mp4_through_an_audited_link(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    lsid = open_session(live).lsid
+    share(live, lsid, key_parts(quarters(96, 64)))
+    on_server(live, hub(live).end(lsid))
+
+    browser = webclient.admin(live)
+    page = browser.get(f"/admin/sessions/{lsid}").text
+    browser.close()
+    found = re.search(r'<video [^>]*src="([^"]+)"', page)
+    assert found is not None
+    with httpx.Client() as http:
+        video = http.get(html.unescape(found.group(1)))
+
+    assert video.headers["content-type"] == "video/mp4"
+    [(_t, picture), *_] = decoded_bytes(video.content, tmp_path)
+    assert close_to(picture.getpixel((10, 10)), (220, 30, 40))
+    with live.runtime.db() as db:
+        last = db.query(RecordingAccess).order_by(RecordingAccess.id.desc()).first()
+        assert last is not None
+        assert (last.action, last.actor) == (access.VIEW, "web:admin")
