@@ -15,11 +15,11 @@ from websockets.sync.client import ClientConnection, connect
 
 from presentkit import presenting
 from reportkit import N, schema
-from screenkit import close_to, decoded_bytes, quarters
 from serverkit import LiveServer, demo_server
 from supportbox.errors import LinkFailed
 from supportbox.screen.codec import Framebuffer
 from supportbox.storage.models import Presentation
+from videokit import close_to, decoded_bytes, quarters
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from playwright.sync_api import Browser
 
 from browserkit import browser, new_page, screenshot
 from presentkit import presenting
-from screenkit import COLOURS, probes, quarters
 from serverkit import LiveServer
+from videokit import COLOURS, probes, quarters
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser"]

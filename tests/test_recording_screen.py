@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from screenkit import COLOURS, close_to, decoded, key_parts, probes, quarters
 from supportbox.recording.feed import ScreenFeed
 from supportbox.recording.screen import Closed, ScreenRecorder
+from videokit import COLOURS, close_to, decoded, key_parts, probes, quarters
 
 
 def test_frames_of_a_picture_decode_back_to_that_picture(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_frames_of_a_picture_decode_back_to_that_picture(tmp_path: Path) -> None
 
     closed = recorder.close(at=2.0)
 
-    assert closed.path == path
+    assert closed.path == str(path)
     assert closed.size == path.stat().st_size > 0
     assert closed.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     pictures = decoded(path)

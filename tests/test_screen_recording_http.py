@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -15,13 +17,19 @@ from lxml import etree
 import webclient
 from livekit import hub, on_server, open_session
 from reportkit import N, schema
-from screenkit import close_to, decoded_bytes, key_parts, quarters
 from serverkit import LiveServer, demo_server
-from supportbox.errors import RecordingRequired
+from supportbox.errors import RecordingRequired, SessionStateError
 from supportbox.recording import access
-from supportbox.recording.sharing import open_screen_recorder, start_screen_feed
+from supportbox.recording.sharing import (
+    open_screen_recorder,
+    recorder_for,
+    start_screen_feed,
+)
+from supportbox.runtime import Runtime
+from supportbox.screen.codec import Framebuffer
 from supportbox.storage.models import Recording, RecordingAccess
 from test_recording_store import verify
+from videokit import close_to, decoded_bytes, key_parts, quarters
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +161,8 @@ def test_required_recording_that_cannot_be_written_refuses_sharing(
 
         with pytest.raises(RecordingRequired, match="recording is required"):
             open_screen_recorder(server.runtime, lsid)
+        with pytest.raises(SessionStateError):  # the relay refuses the sharing
+            on_server(server, recorder_for(Shared(server.runtime, lsid)))
 
         relaxed = server.runtime.settings.replace(require_screen_recording=False)
         server.runtime.settings = relaxed
@@ -187,3 +197,35 @@ def test_the_admin_session_page_plays_the_mp4_through_an_audited_link(
         last = db.query(RecordingAccess).order_by(RecordingAccess.id.desc()).first()
         assert last is not None
         assert (last.action, last.actor) == (access.VIEW, "web:admin")
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What the relay tells a recorder factory (its ScreenSource)."""
+
+    runtime: Runtime
+    lsid: str
+
+
+def test_the_relays_recorder_factory_records_its_framebuffer(
+    live: LiveServer, token: str, tmp_path: Path
+) -> None:
+    lsid = open_session(live).lsid
+    framebuffer = Framebuffer()
+
+    async def relay_side() -> None:
+        # as the relay does: draw each part, hand over completed pictures
+        recorder = await recorder_for(Shared(live.runtime, lsid))
+        assert recorder is not None
+        for step, part in enumerate(key_parts(quarters(128, 96))):
+            if framebuffer.apply(part):
+                width, height = framebuffer.size
+                recorder.frame(framebuffer.rgb(), width, height, step * 0.2)
+        path, sha256, size = await asyncio.to_thread(recorder.close)
+        assert path.endswith(f"{lsid}/screen-0.mp4") and size > 0 and sha256
+
+    on_server(live, relay_side())
+    answer = report(live, token, generate_report="SupportSessionRecording", lsid=lsid)
+
+    [(_t, picture), *_] = decoded_bytes(answer.content, tmp_path)
+    assert close_to(picture.getpixel((96, 72)), (240, 240, 240))

@@ -42,9 +42,9 @@ _Frame = tuple[bytes, int, int, float]
 
 
 class Closed(NamedTuple):
-    """A finished recording: its file, hex SHA-256 and size in bytes."""
+    """A finished recording: its file name, hex SHA-256 and size in bytes."""
 
-    path: Path
+    path: str
     sha256: str
     size: int
 
@@ -194,7 +194,7 @@ class ScreenRecorder:
             # no picture came: an empty file, which the caller may drop
             self.path.write_bytes(b"")
         sha256, size = file_sha256(self.path)
-        self._closed = Closed(self.path, sha256, size)
+        self._closed = Closed(str(self.path), sha256, size)
         if self._on_close is not None:
             self._on_close(self._closed)
         return self._closed

@@ -1,7 +1,9 @@
 """Opening the recording of a shared screen, and feeding it parts.
 
-The stream relay (a support session's "screen" channel) and presentations
-call :func:`open_screen_recorder` when a screen starts to be shared. It
+The stream relay (a support session's "screen" channel, through
+:func:`recorder_for`) and presentations (through
+:func:`start_screen_feed`) call :func:`open_screen_recorder` when a
+screen starts to be shared. It
 creates the ``recording`` row and file; the recorder stores the file's
 hash and size in that row when it closes. With the setting
 ``screen_recording`` off it returns ``None``. When the file or the
@@ -13,6 +15,7 @@ encoder cannot be opened it returns ``None`` too, unless the setting
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 import av
 
@@ -74,6 +77,25 @@ async def start_screen_feed(
     """
     recorder = await start_screen_recording(runtime, lsid, kind)
     return None if recorder is None else ScreenFeed(recorder)
+
+
+class SharedScreen(Protocol):
+    """What the relay tells a recorder factory about a shared screen."""
+
+    @property
+    def runtime(self) -> Runtime: ...
+
+    @property
+    def lsid(self) -> str: ...
+
+
+async def recorder_for(screen: SharedScreen) -> ScreenRecorder | None:
+    """The relay's recorder factory for support sessions' screens.
+
+    Raises :class:`RecordingRequired` (a ``SessionStateError``: the relay
+    refuses the sharing); ``None`` when the screen goes unrecorded.
+    """
+    return await start_screen_recording(screen.runtime, screen.lsid, store.SCREEN)
 
 
 def _recorder(runtime: Runtime, new: store.NewRecording) -> ScreenRecorder:
