@@ -19,6 +19,7 @@ import platform
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,17 +41,28 @@ class Source(Protocol):
 
 
 class ScreenSource:
-    """The screen of this computer through mss (X11, Windows, macOS)."""
+    """The screen of this computer through mss (X11, Windows, macOS).
+
+    mss is opened by the first :meth:`grab`, in the thread that calls it;
+    call every method from that one thread (:meth:`Presenter.share` does).
+    """
 
     def __init__(self, monitor: int = 1) -> None:
-        import mss
-
-        self._mss = mss.mss()
-        self._monitor = self._mss.monitors[monitor]
+        self._monitor = monitor
+        self._mss: Any = None
 
     def grab(self) -> Image.Image:
-        shot = self._mss.grab(self._monitor)
-        return Image.frombytes("RGB", shot.size, shot.rgb)
+        if self._mss is None:
+            import mss
+
+            self._mss = mss.MSS()
+        shot = self._mss.grab(self._mss.monitors[self._monitor])
+        return Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
+
+    def close(self) -> None:
+        if self._mss is not None:
+            self._mss.close()
+            self._mss = None
 
 
 class Tiler:
@@ -175,21 +187,32 @@ class Presenter:
         key_every: float = 5.0,
         until: Callable[[], bool] = lambda: False,
     ) -> int:
-        """Send the screen until ``until()``; the number of updates sent."""
+        """Send the screen until ``until()``; the number of updates sent.
+
+        Capture and tiling run on one thread of their own, off the loop.
+        """
+        loop = asyncio.get_running_loop()
         tiler = Tiler()
         sent = 0
         last_key = 0.0
-        while not until():
-            began = time.monotonic()
-            picture = await asyncio.to_thread(source.grab)
-            key = began - last_key >= key_every
-            parts = await asyncio.to_thread(tiler.parts, picture, key)
-            if parts:
-                await self.send_parts(parts)
-                sent += 1
-                if codec.decode_part(parts[0]).key:
-                    last_key = began
-            await asyncio.sleep(max(0.0, 1 / fps - (time.monotonic() - began)))
+        with ThreadPoolExecutor(1, thread_name_prefix="capture") as worker:
+
+            def capture(key: bool) -> list[bytes]:
+                return tiler.parts(source.grab(), key)
+
+            while not until():
+                began = time.monotonic()
+                key = began - last_key >= key_every
+                parts = await loop.run_in_executor(worker, capture, key)
+                if parts:
+                    await self.send_parts(parts)
+                    sent += 1
+                    if codec.decode_part(parts[0]).key:
+                        last_key = began
+                await asyncio.sleep(max(0.0, 1 / fps - (time.monotonic() - began)))
+            close = getattr(source, "close", None)
+            if close is not None:
+                await loop.run_in_executor(worker, close)
         return sent
 
     async def close(self) -> None:
