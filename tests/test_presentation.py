@@ -16,6 +16,10 @@ from websockets.sync.client import ClientConnection, connect
 from presentkit import presenting
 from reportkit import N, schema
 from serverkit import LiveServer, demo_server
+from supportbox.api.reporting import archive
+from supportbox.api.reporting.context import ReportContext
+from supportbox.api.reporting.links import LinkMaker
+from supportbox.auth import links as auth_links
 from supportbox.errors import LinkFailed
 from supportbox.screen.codec import Framebuffer
 from supportbox.storage.models import Presentation
@@ -192,3 +196,21 @@ def test_required_recording_that_cannot_be_written_refuses_to_present(
             pass
         with server.runtime.db() as db:
             assert db.query(Presentation).filter_by(live=True).count() == 0
+
+
+def test_a_state_archive_lists_a_running_presentation_apart(live: LiveServer) -> None:
+    with presenting(live, quarters(32, 32)) as running:
+        assert running.info is not None
+        signer = auth_links.signer(live.runtime)
+        maker = LinkMaker(signer, live.settings.base_url, 60, time.time(), "api:t")
+        with live.runtime.db() as db:
+            ctx = ReportContext(db, {}, live.settings, maker)
+            state = archive.state_snapshot(ctx, time.time())
+
+    lsids = [row["lsid"] for row in (state["presentation_session"] or {}).values()]
+    assert running.info.lsid in lsids
+    support = state["support_session"] or {}
+    assert running.info.lsid not in [row["lsid"] for row in support.values()]
+    assert state["representative"] is None or all(
+        row["username"] != "alice" for row in state["representative"].values()
+    )
