@@ -49,7 +49,7 @@ def start(
         session_type=SESSION_TYPE,
         status="active",
         start_time=now,
-        queue_kind="presentation",
+        queue_kind="present",  # in no queue
         queue_name="Presentation",
         start_method="presentation",
         next_gsnumber=2,
