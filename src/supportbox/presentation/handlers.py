@@ -28,8 +28,8 @@ async def present_start(conn: Connection, msg: Message) -> dict[str, Any]:
     def open_row() -> store.Opened:
         with runtime.write_db() as db, db.begin():
             user = db.get(User, conn.user_id)
-            if user is None:
-                raise ProtocolError(protocol.FORBIDDEN, "the user no longer exists")
+            if user is None or not (user.enabled and user.perm_support):
+                raise ProtocolError(protocol.FORBIDDEN, "you may not present")
             name = user.public_display_name
             return store.start(db, user.id, name, user.username, conn.address)
 
