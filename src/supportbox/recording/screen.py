@@ -14,6 +14,10 @@ millisecond time base, so an idle screen costs nothing and a busy one is
 as smooth as its updates. The video has the size of the first frame,
 rounded up to even numbers (H.264 in yuv420p needs them; the extra row or
 column is black); a later frame of another size is scaled to it.
+
+A session's recorder is opened with
+:func:`supportbox.recording.sharing.open_screen_recorder`, which creates
+its ``recording`` row and stores the hash there when it closes.
 """
 
 from __future__ import annotations
