@@ -4,10 +4,10 @@ The stream relay (a support session's "screen" channel, through
 :func:`recorder_for`) and presentations (through
 :func:`start_screen_feed`) call :func:`open_screen_recorder` when a
 screen starts to be shared. It creates the ``recording`` row and file;
-the recorder stores the file's hash and size in that row when it closes. With the setting
-``screen_recording`` off it returns ``None``. When the file or the
-encoder cannot be opened it returns ``None`` too, unless the setting
-``require_screen_recording`` is on: then it raises
+the recorder stores the file's hash and size in that row when it
+closes. With the setting ``screen_recording`` off it returns ``None``.
+When the file or the encoder cannot be opened it returns ``None`` too,
+unless the setting ``require_screen_recording`` is on: then it raises
 :class:`RecordingRequired`, and the caller must refuse to share.
 """
 
