@@ -18,6 +18,7 @@ from supportbox.broker import make_broker
 from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
+from supportbox.presentation import live as presentations
 from supportbox.runtime import Runtime
 from supportbox.streams.relay import Relay
 from supportbox.web import admin, assets, console, health, public, recordings
@@ -58,3 +59,4 @@ def install(runtime: Runtime) -> None:
     )
     webhooks.install(runtime)
     runtime.services["streams"] = Relay(runtime)
+    presentations.install(runtime)
