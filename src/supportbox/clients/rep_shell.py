@@ -186,4 +186,7 @@ class Shells:
                 {"type": "error", "code": "invalid", "message": str(error)}
             )
             return
-        await self._send(channel, data)
+        try:
+            await self._send(channel, data)
+        except LinkFailed as exc:  # dropped: the server closes the shell
+            self.console.frame({"type": "error", "code": "link", "message": str(exc)})
