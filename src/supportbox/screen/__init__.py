@@ -1,0 +1,1 @@
+"""Screen sharing: the update format, capture and input on the customer."""
