@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
+import pty
+import signal
+import struct
 import sys
+import termios
 from collections.abc import Callable
 from typing import Any
 
@@ -106,3 +111,94 @@ def event(event_type: str, **fields: Any) -> Match:
         )
 
     return match
+
+
+class TerminalClient:
+    """A client (not ``--json``) on a real pseudo-terminal, as a person runs it.
+
+    Its standard input, output and error are the pty's slave end; the test
+    types into the master end and reads everything the client printed.
+    """
+
+    def __init__(
+        self, process: asyncio.subprocess.Process, master: int, slave: int
+    ) -> None:
+        self.process = process
+        self.master = master
+        self.slave = slave
+        self.output = bytearray()
+        self._seen = 0
+        self._grew = asyncio.Event()
+        asyncio.get_running_loop().add_reader(master, self._readable)
+
+    @classmethod
+    async def start(
+        cls, *args: str, width: int = 100, height: int = 30
+    ) -> TerminalClient:
+        master, slave = pty.openpty()
+        set_size(master, width, height)
+        env = dict(os.environ, SUPPORTBOX_PASSWORD=PASSWORD)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "supportbox",
+            *args,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.set_blocking(master, False)
+        return cls(process, master, slave)
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: the client has exited
+            data = b""
+        if not data:
+            asyncio.get_running_loop().remove_reader(self.master)
+        self.output += data
+        self._grew.set()
+
+    def type(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    async def expect(self, needle: bytes, timeout: float = 60) -> bytes:
+        """Everything printed up to and including ``needle`` (after the last match)."""
+
+        async def find() -> bytes:
+            while (at := self.output.find(needle, self._seen)) < 0:
+                if self.process.returncode is not None:
+                    raise AssertionError(f"exited; printed {bytes(self.output)!r}")
+                self._grew.clear()
+                await self._grew.wait()
+            start, self._seen = self._seen, at + len(needle)
+            return bytes(self.output[start : self._seen])
+
+        try:
+            return await asyncio.wait_for(find(), timeout)
+        except TimeoutError:
+            tail = bytes(self.output[-2000:])
+            raise AssertionError(f"{needle!r} not printed; last: {tail!r}") from None
+
+    def resize(self, width: int, height: int) -> None:
+        """What a terminal window does when it is resized."""
+        set_size(self.master, width, height)
+        os.kill(self.process.pid, signal.SIGWINCH)
+
+    def attributes(self) -> list[Any]:
+        return termios.tcgetattr(self.slave)
+
+    async def stop(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.master)
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+def set_size(fd: int, width: int, height: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))

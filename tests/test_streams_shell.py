@@ -95,7 +95,7 @@ def test_the_customer_can_refuse_a_shell_and_revoke_an_open_one(
 
     refused, revoked, count = asyncio.run(scenario())
 
-    assert refused["reason"] == "refused by the customer"
+    assert refused["reason"] == "the customer does not allow command shells"
     assert revoked["reason"] == "revoked by the customer"
     assert count == 1
     # The recording is closed (and hashed) off the hot path, a moment later.

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supportbox.cli import common
 from supportbox.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from supportbox.clients.customer import Consent
 
 
 def register(commands: common.Subparsers) -> None:
@@ -26,6 +31,19 @@ def register(commands: common.Subparsers) -> None:
     joiner.add_argument("--lsid", help="the session id, from the launcher")
     joiner.add_argument("--token", help="the single-use join token, from the launcher")
     joiner.add_argument("--key", help="a 7-digit session key a representative gave")
+    joiner.add_argument(
+        "--allow",
+        metavar="shell,files",
+        default="",
+        help="allow command shells and/or file transfers without asking; "
+        "otherwise you are asked each time (refused in --json mode)",
+    )
+    joiner.add_argument(
+        "--files-dir",
+        metavar="DIR",
+        help="the only folder files are sent to and fetched from "
+        "(default ~/Downloads/supportbox, created if missing)",
+    )
     _add_common(joiner)
     joiner.set_defaults(handler=run_customer)
 
@@ -92,7 +110,25 @@ def run_customer(args: argparse.Namespace) -> int:
         args.key,
         as_json=args.json,
         answers=_answers(args),
+        consent=_consent(args),
     )
+
+
+def _consent(args: argparse.Namespace) -> Consent:
+    from supportbox.clients.customer import Consent, default_files_dir
+
+    allow = frozenset(a.strip() for a in args.allow.split(",") if a.strip())
+    unknown = allow - {"shell", "files"}
+    if unknown:
+        raise InvalidInput(f"--allow takes shell and files, not {', '.join(unknown)}")
+    if args.files_dir is None:
+        folder = default_files_dir()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    else:
+        folder = Path(args.files_dir).expanduser()
+        if not folder.is_dir():
+            raise InvalidInput(f"--files-dir {args.files_dir} is not a folder")
+    return Consent(allow, folder)
 
 
 def run_rep(args: argparse.Namespace) -> int:

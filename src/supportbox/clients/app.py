@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from supportbox.clients.console import Console, ask, parse_json_line, read_stdin
+from supportbox.clients.console import Console, Keyboard, ask, parse_json_line
 from supportbox.clients.link import Link
 from supportbox.errors import LinkFailed
 
@@ -25,6 +25,7 @@ class App:
         self.console = console
         self.lines: asyncio.Queue[str | None] = lines or asyncio.Queue()
         self.from_stdin = lines is None
+        self.keyboard = Keyboard(self.lines)
         self.answers = answers
         self.done = False
         self.survey: dict[str, Any] | None = None
@@ -45,7 +46,7 @@ class App:
                     frame = frame_wait.result()
                     if frame.get("type") == "welcome" and self.from_stdin:
                         self.from_stdin = False
-                        read_stdin(self.lines)
+                        self.keyboard.start()
                     await self.on_frame(frame)
                     frame_wait = asyncio.create_task(self.link.inbox.get())
                 elif line_wait in ready:
@@ -63,6 +64,7 @@ class App:
         finally:
             frame_wait.cancel()
             line_wait.cancel()
+            await self.on_stop()
             await self.link.close()
             runner.cancel()
         return 0
@@ -81,6 +83,8 @@ class App:
         if message is not None:
             kind = message.pop("type")
             message.pop("id", None)
+            if await self.on_local(kind, message):
+                return
             ident = await self.link.command(kind, **self.complete(kind, message))
             if kind == "survey":
                 self.survey_ids.add(ident)
@@ -136,8 +140,16 @@ class App:
     async def on_line(self, line: str) -> None:
         raise NotImplementedError
 
+    async def on_local(self, kind: str, fields: dict[str, Any]) -> bool:
+        """A JSON command this client does itself; ``False`` sends it on."""
+        return False
+
     async def on_end_of_input(self) -> None:
         self.finish()
+
+    async def on_stop(self) -> None:
+        """The client is stopping, on any path (restore what was changed)."""
+        return None
 
     async def after_survey(self) -> None:
         return None

@@ -7,6 +7,7 @@ import contextlib
 import platform
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +18,7 @@ from supportbox.clients.app import App
 from supportbox.clients.console import Console
 from supportbox.clients.link import Link, first_server, live_urls
 from supportbox.errors import LinkFailed
+from supportbox.remote.agent import CustomerAgent
 
 
 @dataclass
@@ -63,12 +65,39 @@ async def ticket_from_url(url: str) -> Ticket:
     raise LinkFailed("the URL carries no session key (ak=...)")
 
 
+def default_files_dir() -> Path:
+    """Where transfers go without ``--files-dir``: ``~/Downloads/supportbox``."""
+    return Path.home() / "Downloads" / "supportbox"
+
+
+@dataclass
+class Consent:
+    """What the customer allows without being asked, and where files go."""
+
+    allow: frozenset[str] = frozenset()
+    files_dir: Path | None = None
+
+
 class Customer(App):
-    def __init__(self, ticket: Ticket, console: Console, **kwargs: Any) -> None:
+    def __init__(
+        self, ticket: Ticket, console: Console, consent: Consent, **kwargs: Any
+    ) -> None:
         self.ticket = ticket
         super().__init__(Link(live_urls(ticket.server), self.hello), console, **kwargs)
         self.reported = False
         self.ended = False
+        # Asked in the terminal; a script (--json) has only what --allow says.
+        self.agent = CustomerAgent(
+            self._send_json,
+            self._send_bytes,
+            allow=consent.allow,
+            files_dir=consent.files_dir,
+            ask=None if console.as_json else self.ask,
+        )
+        self.link.on_data = self.agent.data
+        self.link.tap = self._tap
+        self._asking = asyncio.Lock()
+        self._reply: asyncio.Future[bool] | None = None
 
     def hello(self, link: Link) -> dict[str, Any]:
         return {
@@ -99,10 +128,59 @@ class Customer(App):
         self.finish()
 
     async def on_line(self, line: str) -> None:
-        if line in ("/quit", "/leave"):
+        if self._reply is not None and not self._reply.done():
+            self._reply.set_result(line.lower() in ("y", "yes"))
+        elif line in ("/quit", "/leave"):
             await self.link.command("leave")
+        elif line == "/revoke":
+            await self.revoke()
         else:
             await self.link.command("chat", body=line)
+
+    async def on_local(self, kind: str, fields: dict[str, Any]) -> bool:
+        if kind == "revoke":
+            await self.revoke()
+            return True
+        return False
+
+    async def on_stop(self) -> None:
+        await self.agent.close()
+
+    # shells and files
+
+    async def _tap(self, frame: dict[str, Any]) -> bool:
+        """Requests for the agent, handled in order with the binary frames."""
+        if not CustomerAgent.handles(str(frame.get("type"))):
+            return False
+        self.console.frame(frame)
+        await self.agent.handle(frame)
+        return True
+
+    async def _send_json(self, frame: dict[str, Any]) -> None:
+        fields = {k: v for k, v in frame.items() if k != "type"}
+        await self.link.command(frame["type"], **fields)
+
+    async def _send_bytes(self, frame: bytes) -> None:
+        # Lost with a dropped connection, which closes its channels anyway.
+        with contextlib.suppress(LinkFailed):
+            await self.link.send_bytes(frame)
+
+    async def ask(self, question: str) -> bool:
+        """Ask the person at the terminal; one question at a time."""
+        async with self._asking:
+            self._reply = asyncio.get_running_loop().create_future()
+            self.console.say(f"? {question} [y/n]")
+            try:
+                return await self._reply
+            finally:
+                self._reply = None
+
+    async def revoke(self) -> None:
+        count = await self.agent.revoke()
+        if self.console.as_json:
+            self.console.frame({"type": "revoked", "shells": count})
+        else:
+            self.console.say(f"* closed {count} shell(s)")
 
     async def on_end_of_input(self) -> None:
         if not self.ended:
@@ -112,10 +190,16 @@ class Customer(App):
 
 
 async def run(
-    ticket: Ticket, *, as_json: bool = False, answers: dict[str, str] | None = None
+    ticket: Ticket,
+    *,
+    as_json: bool = False,
+    answers: dict[str, str] | None = None,
+    consent: Consent | None = None,
 ) -> int:
     console = Console(as_json)
-    customer = Customer(ticket, console, lines=None, answers=answers)
+    customer = Customer(
+        ticket, console, consent or Consent(), lines=None, answers=answers
+    )
     return await customer.run()
 
 
@@ -127,6 +211,7 @@ def main(
     *,
     as_json: bool,
     answers: dict[str, str] | None,
+    consent: Consent | None = None,
 ) -> int:
     async def start() -> int:
         found = ticket
@@ -138,6 +223,6 @@ def main(
             raise LinkFailed(
                 "give --server with --lsid and --token, or --key, or a URL"
             )
-        return await run(found, as_json=as_json, answers=answers)
+        return await run(found, as_json=as_json, answers=answers, consent=consent)
 
     return asyncio.run(start())

@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -24,6 +24,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from supportbox.errors import LinkFailed, ResumeRefused
 
 Hello = Callable[["Link"], dict[str, Any]]
+#: Receives binary frames (shell and file data) as they arrive.
+OnData = Callable[[bytes], Awaitable[None]]
+#: Sees each JSON frame first, in order with the binary frames; ``True``
+#: means it was handled and does not go to the inbox.
+Tap = Callable[[dict[str, Any]], Awaitable[bool]]
 
 
 def live_url(server: str) -> str:
@@ -67,6 +72,8 @@ class Link:
         self.outbox: dict[str, str] = {}
         self.waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.ws: ClientConnection | None = None
+        self.on_data: OnData | None = None
+        self.tap: Tap | None = None
         self.stopped = False
         self._ids = itertools.count(1)
         self._prefix = secrets.token_hex(4)
@@ -87,6 +94,16 @@ class Link:
         future = self.waiters[ident] = asyncio.get_running_loop().create_future()
         reply: dict[str, Any] = await future
         return reply
+
+    async def send_bytes(self, frame: bytes) -> None:
+        """Send a binary frame now; data is not resent after a reconnect
+        (the server closes a dropped connection's channels)."""
+        if self.ws is None:
+            raise LinkFailed("the connection is down; the data was not sent")
+        try:
+            await self.ws.send(frame)
+        except ConnectionClosed:
+            raise LinkFailed("the connection dropped while sending") from None
 
     async def _send(self, text: str) -> None:
         if self.ws is None:
@@ -170,7 +187,7 @@ class Link:
             )
             try:
                 async for data in ws:
-                    self._receive(json.loads(data))
+                    await self._arrived(data)
             finally:
                 beat.cancel()
 
@@ -181,6 +198,16 @@ class Link:
                 await ws.send('{"type":"ping"}')
             except ConnectionClosed:
                 return
+
+    async def _arrived(self, data: str | bytes) -> None:
+        if isinstance(data, bytes):
+            if self.on_data is not None:
+                await self.on_data(data)
+            return
+        frame = json.loads(data)
+        if self.tap is not None and await self.tap(frame):
+            return
+        self._receive(frame)
 
     def _receive(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")

@@ -10,6 +10,9 @@ from typing import Any
 from supportbox.clients.app import App
 from supportbox.clients.console import Console
 from supportbox.clients.link import Link, live_urls
+from supportbox.clients.rep_files import Files
+from supportbox.clients.rep_shell import Shells
+from supportbox.streams import frames
 
 HELP = """commands (the current session is the last one joined):
   /queues               list waiting sessions
@@ -22,21 +25,39 @@ HELP = """commands (the current session is the last one joined):
   /invite USERNAME      invite another representative
   /leave  /end          leave the session / end it for everyone
   /survey NAME=VALUE .. answer your exit survey
+  /shell                open a command shell on the customer's computer
+                        (Ctrl-] leaves it and closes it)
+  /send LOCAL REMOTE    send a file into the customer's allowed folder
+  /fetch REMOTE [LOCAL] fetch a file from the customer's allowed folder
   /quit                 log out
   anything else         chat in the current session"""
 
 #: Commands whose JSON form takes the current session when it names none.
 SESSION_COMMANDS = frozenset(
-    {"chat", "external_key", "note", "transfer", "invite", "leave", "end", "survey"}
+    {
+        "chat",
+        "external_key",
+        "note",
+        "transfer",
+        "invite",
+        "leave",
+        "end",
+        "survey",
+        "shell_open",
+        "file_send",
+        "file_fetch",
+    }
 )
 
 
-class Rep(App):
+class Rep(Shells, Files, App):
     def __init__(
         self, server: str, username: str, password: str, console: Console, **kw: Any
     ) -> None:
         super().__init__(Link(live_urls(server), self.hello), console, **kw)
         self.link.relogin = True
+        self.link.on_data = self.on_data
+        self.link.tap = self.on_tap
         self.username, self.password = username, password
         self.sessions: list[str] = []
         self.current: str | None = None
@@ -60,6 +81,7 @@ class Rep(App):
 
     async def on_frame(self, frame: dict[str, Any]) -> None:
         self.console.frame(frame)
+        await self.shell_frame(frame)
         kind = frame.get("type")
         if kind == "welcome" and frame.get("sessions") is not None:
             self.console.say(
@@ -117,6 +139,13 @@ class Rep(App):
             await self._in_session("invite", username=rest)
         elif name in ("leave", "end"):
             await self._in_session(name)
+        elif name == "shell":
+            await self.open_shell()
+        elif name == "send" and len(rest.split()) == 2:
+            await self.send_file(*rest.split())
+        elif name == "fetch" and 1 <= len(rest.split()) <= 2:
+            remote, *local = rest.split()
+            await self.fetch_file(remote, local[0] if local else ".")
         elif name == "survey" and self.last_left:
             pairs = (p.partition("=") for p in rest.split())
             await self.submit_survey(self.last_left, {k: v for k, _, v in pairs})
@@ -128,6 +157,30 @@ class Rep(App):
             self.console.say("! you are in no session; /accept one first")
             return
         await self.link.command(kind, lsid=self.current, **fields)
+
+    def session(self) -> str | None:
+        if self.current is None:
+            self.console.say("! you are in no session; /accept one first")
+        return self.current
+
+    async def on_tap(self, frame: dict[str, Any]) -> bool:
+        # Transfers follow their frames in the order they came with the data.
+        await self.file_frame(frame)
+        return False
+
+    async def on_data(self, frame: bytes) -> None:
+        number, _chunk, data = frames.decode(frame)
+        if not self.file_data(number, data):
+            self.shell_data(number, data)
+
+    async def on_local(self, kind: str, fields: dict[str, Any]) -> bool:
+        if kind == "shell_input":
+            await self.shell_input(fields)
+            return True
+        return False
+
+    async def on_stop(self) -> None:
+        self.detach()
 
 
 async def run(

@@ -2,10 +2,12 @@
 
 The agent is given the two ways to send (JSON and binary frames) and is
 fed every frame that concerns it. It asks the customer before opening a
-shell (unless ``shell`` was allowed in advance), runs the shell in a pty,
-and keeps every file inside the folder the customer allowed
-(:mod:`supportbox.transfer.paths`). :meth:`CustomerAgent.revoke` closes
-every shell at once.
+shell or moving a file (unless ``shell`` or ``files`` was allowed in
+advance; with no way to ask, it refuses), runs the shell in a pty, and
+keeps every file inside the folder the customer allowed
+(:mod:`supportbox.transfer.paths`). Requests that may wait for an answer
+run as tasks, so frames after them are not held up.
+:meth:`CustomerAgent.revoke` closes every shell at once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ Ask = Callable[[str], Awaitable[bool]]
 
 SHELL = "shell"
 FILES = "files"
+
+_NOT_ALLOWED = {
+    SHELL: "the customer does not allow command shells",
+    FILES: "the customer does not allow file transfer",
+}
+
+#: Requests that may wait for the customer's answer.
+_MAY_ASK = frozenset({"shell_request", "file_incoming", "file_request"})
 
 
 class CustomerAgent:
@@ -57,11 +67,19 @@ class CustomerAgent:
 
     async def handle(self, frame: dict[str, Any]) -> bool:
         """Act on ``frame`` if it is ours; ``False`` for anything else."""
-        handler = self._handlers.get(str(frame.get("type")))
+        kind = str(frame.get("type"))
+        handler = self._handlers.get(kind)
         if handler is None:
             return False
-        await handler(self, frame)
+        if kind in _MAY_ASK:
+            self._spawn(handler(self, frame))
+        else:
+            await handler(self, frame)
         return True
+
+    @classmethod
+    def handles(cls, kind: str) -> bool:
+        return kind in cls._handlers
 
     async def data(self, frame: bytes) -> None:
         """A binary frame: input for a shell or a piece of an incoming file."""
@@ -80,23 +98,21 @@ class CustomerAgent:
 
     # shells
 
-    async def _permitted(self, what: str, question: str) -> bool:
+    async def _refusal(self, what: str, question: str) -> str | None:
+        """Why ``what`` is refused, or ``None`` when it is allowed."""
         if what in self.allow:
-            return True
+            return None
         if self._ask is None:
-            return False
-        return await self._ask(question)
+            return _NOT_ALLOWED[what]
+        return None if await self._ask(question) else "refused by the customer"
 
     async def _shell_request(self, frame: dict[str, Any]) -> None:
         number = int(frame["channel"])
         question = "The representative asks to open a command shell. Allow it?"
-        if not await self._permitted(SHELL, question):
+        reason = await self._refusal(SHELL, question)
+        if reason is not None:
             await self._send_json(
-                {
-                    "type": "shell_close",
-                    "channel": number,
-                    "reason": "refused by the customer",
-                }
+                {"type": "shell_close", "channel": number, "reason": reason}
             )
             return
         shell = await PtyShell.start(
@@ -145,9 +161,14 @@ class CustomerAgent:
     # files
 
     def _folder(self) -> Path:
-        if FILES not in self.allow or self.files_dir is None:
-            raise TransferRefused("the customer does not allow file transfer", "")
+        if self.files_dir is None or (FILES not in self.allow and not self._ask):
+            raise TransferRefused(_NOT_ALLOWED[FILES], "")
         return self.files_dir
+
+    async def _consent(self, question: str) -> None:
+        reason = await self._refusal(FILES, question)
+        if reason is not None:
+            raise TransferRefused(reason, "")
 
     async def _refuse(self, number: int, reason: str) -> None:
         await self._send_json(
@@ -160,6 +181,7 @@ class CustomerAgent:
             str(frame["path"]),
             int(frame["size"]),
         )
+        question = f"The representative sends you {path} ({size} bytes). Accept it?"
         try:
             target = paths.upload_target(
                 self._folder(),
@@ -168,6 +190,7 @@ class CustomerAgent:
                 self.max_size,
                 overwrite=bool(frame.get("overwrite")),
             )
+            await self._consent(question)
             incoming = IncomingFile(
                 target, path, size, overwrite=bool(frame.get("overwrite"))
             )
@@ -198,6 +221,9 @@ class CustomerAgent:
         number, path = int(frame["channel"]), str(frame["path"])
         try:
             source, size = paths.download_source(self._folder(), path, self.max_size)
+            await self._consent(
+                f"The representative asks for your file {path}. Send it?"
+            )
         except TransferRefused as exc:
             await self._refuse(number, exc.reason)
             return
