@@ -91,13 +91,17 @@ class XWindow:
             screen.root_depth,
             override_redirect=True,
             background_pixel=screen.black_pixel,
-            event_mask=X.ExposureMask | X.KeyPressMask | X.ButtonPressMask,
+            event_mask=X.ExposureMask
+            | X.KeyPressMask
+            | X.ButtonPressMask
+            | X.PointerMotionMask,
         )
         self.gc = self.window.create_gc()
         self.rectangles: list[Any] = [((0, 0, WIDTH, HEIGHT), BACKGROUND), *RECTANGLES]
         self.typed = ""
         self.clicks: list[tuple[int, int, int]] = []
         self.exposed = 0
+        self.moved: tuple[int, int] | None = None
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self.window.map()
@@ -143,6 +147,8 @@ class XWindow:
                     keysym = self.display.keycode_to_keysym(event.detail, shifted)
                     # modifiers (Shift_L, ...) have no text of their own
                     self.typed += XK.keysym_to_string(keysym) or ""
+                elif event.type == X.MotionNotify:
+                    self.moved = (event.root_x, event.root_y)
                 elif event.type == X.ButtonPress:
                     self.clicks.append((event.detail, event.event_x, event.event_y))
                 self._changed.notify_all()

@@ -84,6 +84,10 @@ class ScreenAgent:
         self._differ = Differ()
         self._tasks: set[asyncio.Future[None]] = set()
 
+    @classmethod
+    def handles(cls, kind: str) -> bool:
+        return kind in cls._handlers
+
     async def handle(self, frame: dict[str, Any]) -> bool:
         """Act on ``frame`` if it is ours; ``False`` for anything else."""
         handler = self._handlers.get(str(frame.get("type")))
