@@ -273,6 +273,7 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/live`);
   state.socket = socket;
+  socket.binaryType = "arraybuffer"; // screen updates (screen.js)
   let ping = null;
   socket.onopen = () => {
     socket.send(JSON.stringify({
@@ -282,6 +283,10 @@ function connect() {
     }));
   };
   socket.onmessage = (message) => {
+    if (typeof message.data !== "string") {
+      document.dispatchEvent(new CustomEvent("live-binary", { detail: message.data }));
+      return;
+    }
     const data = JSON.parse(message.data);
     if (data.re && answered(data)) return;
     switch (data.type) {
@@ -300,7 +305,7 @@ function connect() {
         else document.querySelector(`.queue-item[data-lsid="${data.lsid}"]`)?.classList.add("on");
         break;
       case "error": if (data.code === "auth_failed") location.href = "/login?next=/console"; break;
-      default: break;
+      default: document.dispatchEvent(new CustomEvent("live-frame", { detail: data })); break;
     }
   };
   socket.onclose = () => {
@@ -338,5 +343,12 @@ $("end-dialog").addEventListener("close", async () => {
   state.surveyFor = null;
   if (Object.keys(answers).length) await send("survey", { lsid, answers });
 });
+
+// What other console scripts (screen.js) use of the live connection.
+window.consoleLive = {
+  send,
+  current: () => state.current,
+  raw: (frame) => { if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(frame)); },
+};
 
 connect();
