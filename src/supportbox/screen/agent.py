@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from supportbox.logs import log
 from supportbox.screen.capture import Capture, Differ
 from supportbox.screen.codec import encode_update
 from supportbox.screen.inject import Injector
 from supportbox.streams import frames
-
-log = logging.getLogger("supportbox.screen")
 
 SendJson = Callable[[dict[str, Any]], Awaitable[None]]
 SendBytes = Callable[[bytes], Awaitable[None]]

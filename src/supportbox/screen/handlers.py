@@ -10,7 +10,8 @@ from supportbox.live.connection import Connection, Handler
 from supportbox.live.protocol import Message
 from supportbox.screen import inputs
 from supportbox.screen.codec import MAX_PIXELS
-from supportbox.streams.relay import SCREEN, Channel, relay_of
+from supportbox.screen.sharing import KIND as SCREEN
+from supportbox.streams.relay import Channel, relay_of
 
 
 def _channel(conn: Connection, msg: Message, side: str = "") -> Channel:

@@ -8,15 +8,13 @@ pressed on the customer's screen.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from Xlib import XK, X, display
 from Xlib.ext import xtest
 
 from supportbox.errors import InvalidInput
-
-log = logging.getLogger("supportbox.screen")
+from supportbox.logs import log
 
 _WHEEL = {("dy", -1): 4, ("dy", 1): 5, ("dx", -1): 6, ("dx", 1): 7}
 

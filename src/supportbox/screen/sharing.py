@@ -15,7 +15,6 @@ Revoked`` and the spec's ``Screenshot Captured``.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,12 +23,15 @@ from supportbox.errors import InvalidInput, SessionStateError
 from supportbox.logs import session_log
 from supportbox.screen.codec import Framebuffer, decode_part
 from supportbox.screen.recorder import RecorderFactory, ScreenRecorder, ScreenSource
+from supportbox.streams import frames
+from supportbox.streams.states import OPEN, PENDING
 
 if TYPE_CHECKING:
     from supportbox.live.connection import Connection
     from supportbox.streams.relay import Channel, Relay
 
-log = logging.getLogger("supportbox.screen")
+#: The relay channel kind of a shared screen.
+KIND = "screen"
 
 SHARING_STARTED = "Screen Sharing Started"
 SHARING_STOPPED = "Screen Sharing Stopped"
@@ -63,9 +65,7 @@ class Screens:
 
     async def open(self, rep: Connection, lsid: str, gs: int) -> int:
         """Ask the customer to share the screen; returns the channel number."""
-        from supportbox.streams.relay import SCREEN
-
-        channel = self.relay._new(SCREEN, rep, lsid, gs)
+        channel = self.relay.new_channel(KIND, rep, lsid, gs)
         channel.screen = Screen()
         await channel.customer.send(
             {"type": "screen_request", "lsid": lsid, "channel": channel.number}
@@ -74,8 +74,6 @@ class Screens:
 
     async def accepted(self, channel: Channel, width: int, height: int) -> None:
         """The customer shares: open the recording, store the event, tell the rep."""
-        from supportbox.streams.relay import OPEN, PENDING
-
         screen = _screen(channel)
         if channel.state != PENDING:
             raise SessionStateError(f"screen {channel.number} is already shared")
@@ -111,13 +109,11 @@ class Screens:
             await self.relay.end(channel, str(exc), by=None)
             raise
         except Exception:
-            log.exception("session %s: screen recording failed", channel.lsid)
+            session_log.exception("session %s: screen recording failed", channel.lsid)
             return None
 
     async def part(self, channel: Channel, conn: Connection, frame: bytes) -> None:
         """One part from the customer: check it, draw it, pass it on."""
-        from supportbox.streams import frames
-
         if conn is not channel.customer:
             raise SessionStateError("only the customer sends screen parts")
         screen = _screen(channel)
@@ -199,7 +195,7 @@ class Screens:
     async def closed(self, channel: Channel, reason: str) -> None:
         """The channel is gone: close the recording, store the stop."""
         screen = _screen(channel)
-        if channel.state != "open":
+        if channel.state != OPEN:
             return
         updates = screen.framebuffer.updates
         data = [("reason", reason), ("updates", str(updates))]
@@ -214,7 +210,9 @@ class Screens:
             try:
                 await asyncio.to_thread(recorder.close)
             except Exception:
-                log.exception("session %s: closing a recording failed", channel.lsid)
+                session_log.exception(
+                    "session %s: closing a recording failed", channel.lsid
+                )
         session_log.info(
             "session %s: screen channel %s closed after %s updates (%s)",
             channel.lsid,
@@ -235,7 +233,9 @@ class Screens:
             await self.relay.hub.record(channel.lsid, kind, gs, data=data)
         except SessionStateError:
             # The session ended first; the stop is implied by its end.
-            log.debug("session %s: %s not stored, session ended", channel.lsid, kind)
+            session_log.debug(
+                "session %s: %s not stored, session ended", channel.lsid, kind
+            )
 
 
 def _screen(channel: Channel) -> Screen:

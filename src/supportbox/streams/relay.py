@@ -27,8 +27,10 @@ from supportbox.logs import session_log
 from supportbox.recording.links import shell_links
 from supportbox.recording.shell import ShellRecorder
 from supportbox.runtime import Runtime
+from supportbox.screen.sharing import KIND as SCREEN
 from supportbox.screen.sharing import Screen, Screens
 from supportbox.streams import frames
+from supportbox.streams.states import OPEN, PENDING
 
 if TYPE_CHECKING:
     from supportbox.live.connection import Connection
@@ -38,10 +40,6 @@ SERVICE = "streams"
 SHELL = "shell"
 UPLOAD = "upload"
 DOWNLOAD = "download"
-SCREEN = "screen"
-
-PENDING = "pending"
-OPEN = "open"
 
 
 @dataclass
@@ -114,7 +112,7 @@ class Relay:
             raise NotFound(f"channel {number} is not a {kind} channel")
         return found
 
-    def _new(self, kind: str, rep: Connection, lsid: str, gs: int) -> Channel:
+    def new_channel(self, kind: str, rep: Connection, lsid: str, gs: int) -> Channel:
         channel = Channel(
             next(self._numbers), kind, lsid, rep, gs, self._customer(lsid)
         )
@@ -127,7 +125,7 @@ class Relay:
         self, rep: Connection, lsid: str, gs: int, width: int, height: int
     ) -> int:
         """Ask the customer for a shell; returns the channel number."""
-        channel = self._new(SHELL, rep, lsid, gs)
+        channel = self.new_channel(SHELL, rep, lsid, gs)
         channel.width, channel.height = width, height
         await channel.customer.send(
             {
@@ -195,7 +193,7 @@ class Relay:
             raise TransferRefused(
                 f"the file is larger than the limit of {limit} bytes", path, size
             )
-        channel = self._new(UPLOAD, rep, lsid, gs)
+        channel = self.new_channel(UPLOAD, rep, lsid, gs)
         channel.path, channel.size = path, size
         await channel.customer.send(
             {
@@ -210,7 +208,7 @@ class Relay:
 
     async def fetch_file(self, rep: Connection, lsid: str, gs: int, path: str) -> int:
         """The representative asks for a customer's file."""
-        channel = self._new(DOWNLOAD, rep, lsid, gs)
+        channel = self.new_channel(DOWNLOAD, rep, lsid, gs)
         channel.path = path
         await channel.customer.send(
             {"type": "file_request", "channel": channel.number, "path": path}
