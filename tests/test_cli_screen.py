@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from clientkit import Client, of_type
+from clientkit import Client, TerminalClient, of_type
 from livekit import open_session
 from screenkit import XWindow, expected_picture, x_window, xvfb
 from serverkit import LiveServer
@@ -102,3 +102,61 @@ def test_the_rep_client_saves_a_screenshot_and_drives_the_pointer_until_revoked(
 
 def _channel(line: dict[str, Any]) -> bool:
     return line.get("type") == "ok" and "channel" in line
+
+
+def test_a_customer_at_a_terminal_is_asked_twice_and_sees_when_control_is_active(
+    server: LiveServer, x_window: XWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", x_window.display.get_display_name())
+    opened = open_session(server)
+
+    async def scenario() -> dict[str, Any]:
+        customer = await TerminalClient.start(
+            "customer",
+            *("--server", server.url, "--lsid", opened.lsid),
+            *("--token", opened.join_token),
+        )
+        rep = await Client.start(
+            "alice", "rep", "--server", server.url, "--username", "alice"
+        )
+        try:
+            await customer.expect(b"connected")
+            await rep.expect(of_type("welcome"))
+            await rep.send("accept", lsid=opened.lsid)
+            await rep.expect(of_type("ok", lsid=opened.lsid))
+
+            await rep.send("screen_open")
+            channel = (await rep.expect(_channel))["channel"]
+            await customer.expect(b"asks to see your screen. Allow it? [y/n]")
+            customer.type(b"y\n")
+            await rep.expect(of_type("screen_opened", channel=channel))
+
+            await rep.send("control_request", channel=channel)
+            await customer.expect(b"control your mouse and keyboard. Allow it?")
+            customer.type(b"y\n")
+            await rep.expect(of_type("control_granted", channel=channel))
+            active = await customer.expect(b"(/revoke takes it back)")
+
+            customer.type(b"/revoke\n")
+            ended = await customer.expect(b"remote control has ended")
+            revoked = await rep.expect(of_type("control_revoked", channel=channel))
+
+            await rep.send("control_request", channel=channel)
+            await customer.expect(b"control your mouse and keyboard. Allow it?")
+            customer.type(b"n\n")
+            refused = await rep.expect(of_type("control_refused", channel=channel))
+            return {
+                "active": active,
+                "ended": ended,
+                "revoked": revoked,
+                "refused": refused,
+            }
+        finally:
+            await customer.stop()
+            await rep.stop()
+
+    got = asyncio.run(scenario())
+
+    assert b"*** REMOTE CONTROL IS ACTIVE" in got["active"]
+    assert got["revoked"]["reason"] == "revoked by the customer"
+    assert got["refused"]["reason"] == "refused by the customer"
