@@ -174,3 +174,52 @@ def test_bad_input_events_are_refused_clearly(events: Any, message: str) -> None
 def test_input_events_keep_only_their_fields() -> None:
     checked = inputs.check([{"event": "key_down", "key": "a", "extra": "x"}])
     assert checked == [{"event": "key_down", "key": "a"}]
+
+
+def test_a_second_rep_watches_from_the_servers_picture_without_control(
+    server: LiveServer,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        cust, alice, channel = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await alice.expect("screen_opened", channel=channel)
+        await cust.ws.send(frames.encode(channel, 0, red_update()[0]))
+        await alice.data.get()
+
+        bob = await representative(server, "bob")
+        await alice.send("invite", lsid=lsid, username="bob")
+        await bob.expect("offer", lsid=lsid)
+        await bob.send("join", lsid=lsid, id="j")
+        await bob.expect("ok", re="j")
+        await bob.send("screen_watch", lsid=lsid, id="w")
+        opened = await bob.expect("screen_opened", channel=channel)
+        await bob.expect("ok", re="w")
+        framebuffer = codec.Framebuffer()
+        first = framebuffer.apply(frames.decode(await bob.data.get())[2])
+
+        blue = codec.encode_tile(Image.new("RGB", (4, 4), (0, 0, 255)), 4, 4)
+        (change,) = codec.encode_update([blue], 8, 8, key=False)
+        await cust.ws.send(frames.encode(channel, 1, change))
+        framebuffer.apply(frames.decode(await bob.data.get())[2])
+        await bob.send("screen_input", channel=channel, events=[], id="i")
+        no_input = await bob.expect("error", re="i")
+        await cust.send("screen_close", channel=channel)
+        closed = await bob.expect("screen_closed", channel=channel)
+        for side in (cust, alice, bob):
+            await side.close()
+        return {
+            "opened": opened,
+            "first": first,
+            "picture": framebuffer.image(),
+            "no_input": no_input,
+            "closed": closed,
+        }
+
+    got = asyncio.run(scenario())
+
+    assert got["opened"]["viewer"] is True and got["first"] is True
+    assert got["picture"].getpixel((0, 0)) == (255, 0, 0)
+    assert got["picture"].getpixel((5, 5)) == (0, 0, 255)
+    assert got["no_input"]["code"] == "not_found"
+    assert got["closed"]["reason"] == "stopped by the customer"

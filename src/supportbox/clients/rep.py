@@ -30,7 +30,8 @@ HELP = """commands (the current session is the last one joined):
                         (Ctrl-] leaves it and closes it)
   /send LOCAL REMOTE    send a file into the customer's allowed folder
   /fetch REMOTE [LOCAL] fetch a file from the customer's allowed folder
-  /screen [stop]        ask to see the customer's screen / stop seeing it
+  /screen [watch|stop]  ask to see the customer's screen / watch the one
+                        already shared / stop seeing it
   /screenshot FILE.png  save the shared screen as it is now
   /control  /release    ask to control the shared screen / give control back
   /quit                 log out
@@ -51,6 +52,7 @@ SESSION_COMMANDS = frozenset(
         "file_send",
         "file_fetch",
         "screen_open",
+        "screen_watch",
     }
 )
 

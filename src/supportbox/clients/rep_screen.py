@@ -4,7 +4,8 @@ The client draws every part into a framebuffer and acknowledges each
 completed update, which lets the customer send the next one.
 ``/screenshot FILE.png`` saves what was last drawn (and the server stores
 ``Screenshot Captured``); ``/control`` asks for control, ``/release``
-gives it back; ``/screen stop`` ends the sharing.
+gives it back; ``/screen stop`` ends the sharing. ``/screen watch`` shows
+a screen another representative of the session is viewing.
 
 In ``--json`` mode each completed update is a ``screen_update`` line,
 ``{"type": "screenshot", "path": P}`` saves a screenshot, and the
@@ -42,7 +43,12 @@ class ScreenViewer:
         return max(self.screens) if self.screens else None
 
     async def screen_command(self, rest: str) -> None:
-        """``/screen``, ``/screen stop``."""
+        """``/screen``, ``/screen watch``, ``/screen stop``."""
+        if rest == "watch":
+            lsid = self.session()
+            if lsid is not None:
+                await self.link.command("screen_watch", lsid=lsid)
+            return
         if rest == "stop":
             channel = self._viewed()
             if channel is not None:

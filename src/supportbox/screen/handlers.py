@@ -44,7 +44,17 @@ async def screen_open(conn: Connection, msg: Message) -> dict[str, Any]:
     return {"channel": await screens.open(conn, lsid, membership.gsnumber)}
 
 
+async def screen_watch(conn: Connection, msg: Message) -> dict[str, Any]:
+    lsid: str = msg.get("lsid")
+    if lsid not in conn.memberships:
+        raise ProtocolError(protocol.NOT_IN_SESSION, f"you are not in session {lsid}")
+    channel = await relay_of(conn.runtime).screens.watch(conn, lsid)
+    return {"channel": channel.number}
+
+
 async def screen_ack(conn: Connection, msg: Message) -> dict[str, Any] | None:
+    if relay_of(conn.runtime).screens.watched_by(conn, msg.get("channel")):
+        return None  # viewers do not pace the customer
     channel = _channel(conn, msg, "rep")
     await relay_of(conn.runtime).screens.ack(channel, msg.get("update"))
     return None
@@ -114,6 +124,10 @@ async def control_revoke(conn: Connection, msg: Message) -> dict[str, Any]:
 
 
 async def screen_close(conn: Connection, msg: Message) -> dict[str, Any]:
+    screens = relay_of(conn.runtime).screens
+    if screens.watched_by(conn, msg.get("channel")):
+        screens.unwatch(conn)
+        return {}
     channel = _channel(conn, msg)
     by = "customer" if conn is channel.customer else "representative"
     await relay_of(conn.runtime).end(
@@ -124,6 +138,7 @@ async def screen_close(conn: Connection, msg: Message) -> dict[str, Any]:
 
 REP_HANDLERS: dict[str, Handler] = {
     "screen_open": screen_open,
+    "screen_watch": screen_watch,
     "screen_ack": screen_ack,
     "screenshot": screenshot,
     "control_request": control_request,

@@ -9,6 +9,7 @@ _REASON = {"channel": (INT, True), "reason": (STR, False)}
 
 SCREEN_SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "screen_open": {"lsid": (STR, True)},
+    "screen_watch": {"lsid": (STR, True)},
     "screen_accept": {**_CHANNEL, "width": (INT, True), "height": (INT, True)},
     "screen_refuse": _REASON,
     "screen_ack": {**_CHANNEL, "update": (INT, True)},

@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from supportbox.errors import InvalidInput, SessionStateError
 from supportbox.logs import session_log
-from supportbox.screen.codec import Framebuffer, decode_part
+from supportbox.screen.codec import (
+    Framebuffer,
+    decode_part,
+    encode_tile,
+    encode_update,
+)
 from supportbox.screen.recorder import RecorderFactory, ScreenRecorder, ScreenSource
 from supportbox.streams import frames
 from supportbox.streams.states import OPEN, PENDING
@@ -53,6 +58,11 @@ class Screen:
     control: str = OFF
     recorder: ScreenRecorder | None = None
     bytes: int = 0
+    #: Representatives who watch besides the one who asked (no control).
+    viewers: list[Connection] = field(default_factory=list)
+    #: Held while a part is drawn and passed on, so that a viewer joins
+    #: between two parts, never in the middle of one.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Screens:
@@ -119,13 +129,65 @@ class Screens:
         screen = _screen(channel)
         _number, _chunk, data = frames.decode(frame)
         part = decode_part(data)
-        completed = await asyncio.to_thread(screen.framebuffer.apply, part)
-        screen.bytes += len(data)
-        await channel.rep.send_bytes(frame)
+        async with screen.lock:
+            completed = await asyncio.to_thread(screen.framebuffer.apply, part)
+            screen.bytes += len(data)
+            await channel.rep.send_bytes(frame)
+            for viewer in screen.viewers:
+                await viewer.send_bytes(frame)
         if completed and screen.recorder is not None:
             width, height = screen.framebuffer.size
             at = time.monotonic() - screen.started
             screen.recorder.frame(screen.framebuffer.rgb(), width, height, at)
+
+    async def watch(self, conn: Connection, lsid: str) -> Channel:
+        """Another representative of the session watches its shared screen.
+
+        The viewer is sent the server's picture as a key update, then every
+        part that follows. Viewers neither acknowledge nor control.
+        """
+        shared = [
+            c
+            for c in self.relay.channels.values()
+            if c.kind == KIND and c.lsid == lsid and c.state == OPEN
+        ]
+        if not shared:
+            raise SessionStateError(f"no screen is shared in session {lsid}")
+        channel = shared[-1]
+        screen = _screen(channel)
+        if conn is channel.rep or conn in screen.viewers:
+            raise SessionStateError("you already see this screen")
+        async with screen.lock:
+            parts = []
+            if screen.framebuffer.ready:
+                parts = await asyncio.to_thread(_key_update, screen.framebuffer)
+            await conn.send(
+                {
+                    "type": "screen_opened",
+                    "lsid": lsid,
+                    "channel": channel.number,
+                    "width": screen.framebuffer.size[0] or channel.width,
+                    "height": screen.framebuffer.size[1] or channel.height,
+                    "viewer": True,
+                }
+            )
+            for index, part in enumerate(parts):
+                await conn.send_bytes(frames.encode(channel.number, index, part))
+            screen.viewers.append(conn)
+        return channel
+
+    def unwatch(self, conn: Connection) -> bool:
+        """``conn`` stops watching every screen; whether it watched one."""
+        found = False
+        for channel in self.relay.channels.values():
+            if channel.screen is not None and conn in channel.screen.viewers:
+                channel.screen.viewers.remove(conn)
+                found = True
+        return found
+
+    def watched_by(self, conn: Connection, number: int) -> bool:
+        channel = self.relay.channels.get(number)
+        return bool(channel and channel.screen and conn in channel.screen.viewers)
 
     async def ack(self, channel: Channel, update: int) -> None:
         """The representative drew ``update`` updates: the customer may go on."""
@@ -205,6 +267,11 @@ class Screens:
                 channel, CONTROL_REVOKED, channel.rep_gs, [("reason", reason)]
             )
         await self._event(channel, SHARING_STOPPED, channel.rep_gs, data)
+        viewers, screen.viewers = screen.viewers, []
+        for viewer in viewers:
+            await viewer.send(
+                {"type": "screen_closed", "channel": channel.number, "reason": reason}
+            )
         if screen.recorder is not None:
             recorder, screen.recorder = screen.recorder, None
             try:
@@ -236,6 +303,18 @@ class Screens:
             session_log.debug(
                 "session %s: %s not stored, session ended", channel.lsid, kind
             )
+
+
+def _key_update(framebuffer: Framebuffer) -> list[bytes]:
+    """The whole picture as the parts of one key update (PNG tiles)."""
+    image = framebuffer.image()
+    width, height = image.size
+    tiles = [
+        encode_tile(image.crop((x, y, min(x + 64, width), min(y + 64, height))), x, y)
+        for y in range(0, height, 64)
+        for x in range(0, width, 64)
+    ]
+    return encode_update(tiles, width, height, key=True)
 
 
 def _screen(channel: Channel) -> Screen:

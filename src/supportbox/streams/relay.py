@@ -92,6 +92,7 @@ class Relay:
         for lsid, customer in list(self.customers.items()):
             if customer is conn:
                 del self.customers[lsid]
+        self.screens.unwatch(conn)
         for channel in list(self.channels.values()):
             if conn in (channel.rep, channel.customer):
                 await self.end(channel, "the other side disconnected", by=conn)
