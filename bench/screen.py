@@ -127,7 +127,12 @@ async def measure(
             if not await asyncio.to_thread(framebuffer.apply, data):
                 continue
             drawn = time.perf_counter()
-            await rep.send("screen_ack", channel=channel, update=framebuffer.updates)
+            ack = rep.send("screen_ack", channel=channel, update=framebuffer.updates)
+            if args.ack_delay:
+                # A slow link: the acknowledgement arrives ack_delay ms later.
+                loop.call_later(args.ack_delay / 1000, asyncio.ensure_future, ack)
+            else:
+                await ack
             sizes.append(pending)
             pending = 0
             r, g, b = framebuffer.image().getpixel(MARK)
@@ -169,6 +174,9 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=5)
     parser.add_argument("--size", default="1024x768")
     parser.add_argument("--max-fps", type=float, default=15, help="the agent's cap")
+    parser.add_argument(
+        "--ack-delay", type=float, default=0, help="ms added to each acknowledgement"
+    )
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
 
@@ -194,7 +202,10 @@ def main() -> int:
         xvfb.terminate()
         xvfb.wait()
 
-    print(f"screen {width}x{height}, painted {RATE}/s, agent cap {args.max_fps}/s")
+    print(
+        f"screen {width}x{height}, painted {RATE}/s, agent cap {args.max_fps}/s,"
+        f" acknowledgements {args.ack_delay:.0f} ms late"
+    )
     print(f"updates per second:      {got['fps']:8.1f}")
     print(f"bytes per update:        {got['bytes']:8.0f}")
     print(f"bandwidth while changing:{got['kib_s']:8.0f} KiB/s")
