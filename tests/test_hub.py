@@ -12,7 +12,7 @@ from sqlalchemy import select
 from supportbox.core import events as ev
 from supportbox.core.hub import CustomerInfo, Hub, SessionRequest
 from supportbox.core.queues import QueueRef
-from supportbox.errors import PermissionDenied, SessionStateError
+from supportbox.errors import InvalidInput, PermissionDenied, SessionStateError
 from supportbox.features import install
 from supportbox.runtime import Runtime, open_runtime
 from supportbox.settings import Settings
@@ -242,3 +242,53 @@ def test_the_sweeper_disconnects_participants_of_a_dead_node(runtime: Runtime) -
     connected, last = run(runtime, scenario)
     assert connected is False
     assert last == ev.MEMBER_STATE_CHANGED
+
+
+def test_chat_lines_written_together_are_each_stored_once_in_order(
+    runtime: Runtime,
+) -> None:
+    """Chat arriving at once is written in shared transactions; a line the
+    session refuses fails alone and the lines around it are kept."""
+
+    async def scenario(hub: Hub) -> tuple[list[str], list[str], list[str]]:
+        first = await hub.open_session(request(QueueRef("general")))
+        second = await hub.open_session(request(QueueRef("general")))
+        first_rep = await hub.accept(first.lsid, ALICE)
+        second_rep = await hub.accept(second.lsid, BOB)
+
+        lines = [
+            hub.chat(lsid, gs, f"{lsid[:4]} line {n}")
+            for n in range(20)
+            for lsid, gs in ((first.lsid, first_rep), (second.lsid, second_rep))
+        ]
+        refused = hub.chat(first.lsid, first_rep, "   ")
+        outcomes = await asyncio.gather(*lines, refused, return_exceptions=True)
+        assert isinstance(outcomes[-1], InvalidInput)
+        assert all(isinstance(o, ev.Event) and o.seq for o in outcomes[:-1])
+        return (
+            chat_bodies(runtime, first.lsid),
+            chat_bodies(runtime, second.lsid),
+            [first.lsid[:4], second.lsid[:4]],
+        )
+
+    first, second, prefixes = run(runtime, scenario)
+    assert first == [f"{prefixes[0]} line {n}" for n in range(20)]
+    assert second == [f"{prefixes[1]} line {n}" for n in range(20)]
+
+
+def chat_bodies(runtime: Runtime, lsid: str) -> list[str]:
+    with runtime.db() as db:
+        session = db.scalar(select(SupportSession).where(SupportSession.lsid == lsid))
+        assert session is not None
+        query = (
+            select(SessionEvent.body, SessionEvent.seq)
+            .where(
+                SessionEvent.session_id == session.id,
+                SessionEvent.event_type == ev.CHAT_MESSAGE,
+            )
+            .order_by(SessionEvent.seq)
+        )
+        rows = list(db.execute(query))
+        seqs = [seq for _, seq in rows]
+        assert len(set(seqs)) == len(seqs)
+        return [body for body, _ in rows]

@@ -15,6 +15,7 @@ from receiverkit import Post, Receiver, receiver
 from serverkit import init_data_dir
 from supportbox.core import events as ev
 from supportbox.core.events import Actor, Event
+from supportbox.errors import InvalidInput, NotFound
 from supportbox.features import install
 from supportbox.runtime import Runtime, open_runtime
 from supportbox.settings import Settings
@@ -172,3 +173,40 @@ def test_a_server_installs_the_worker_and_its_observer(runtime: Runtime) -> None
     install(runtime)
     assert isinstance(runtime.services["webhooks"], WebhookWorker)
     assert any(isinstance(o, WebhookObserver) for o in runtime.observers)
+
+
+def test_discarding_deletes_only_the_dead_letters_named(runtime: Runtime) -> None:
+    def row(recipient_id: int, status: str) -> WebhookDelivery:
+        now = time.time()
+        return WebhookDelivery(
+            recipient_id=recipient_id,
+            event_id=payload.new_event_id(),
+            event=payload.BEGIN,
+            body="",
+            status=status,
+            created_at=now,
+            next_attempt_at=now,
+        )
+
+    with runtime.write_db() as db, db.begin():
+        one, _ = recipients.add(db, "one", "https://one.example.com/")
+        two, _ = recipients.add(db, "two", "https://two.example.com/")
+        rows = [row(one.id, queue.DEAD), row(one.id, queue.DEAD)]
+        rows += [row(one.id, queue.PENDING), row(two.id, queue.DEAD)]
+        db.add_all(rows)
+        db.flush()
+        first, second, waiting, theirs = (r.id for r in rows)
+        ids = (one.id, two.id)
+
+    with runtime.write_db() as db, db.begin():
+        with pytest.raises(InvalidInput):
+            queue.discard(db)
+        with pytest.raises(NotFound, match=f"no dead letter {theirs}"):
+            queue.discard(db, recipient_id=ids[0], delivery_ids=[theirs])
+        with pytest.raises(NotFound):
+            queue.discard(db, delivery_ids=[waiting])
+        assert queue.discard(db, delivery_ids=[first]) == 1
+        assert queue.discard(db, recipient_id=ids[0]) == 1
+    with runtime.db() as db:
+        left = set(db.scalars(select(WebhookDelivery.id)))
+    assert left == {waiting, theirs} and second not in left

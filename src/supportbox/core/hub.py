@@ -38,7 +38,13 @@ from supportbox.core.presence import (
 from supportbox.core.queues import QueueRef
 from supportbox.core.session import Member, SessionState
 from supportbox.directory import users
-from supportbox.errors import NotFound, PermissionDenied, SessionStateError
+from supportbox.errors import (
+    NotFound,
+    PermissionDenied,
+    SessionStateError,
+    StorageError,
+    SupportboxError,
+)
 from supportbox.logs import session_log
 from supportbox.runtime import Runtime
 from supportbox.storage import sessions as store
@@ -81,6 +87,15 @@ class SessionRequest:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """An events-only change waiting for the next batch."""
+
+    lsid: str
+    change: Callable[[SessionState, Session], tuple[Any, list[Event]]]
+    done: asyncio.Future[tuple[Any, list[Event]]]
+
+
+@dataclass(frozen=True)
 class OpenedSession:
     lsid: str
     customer_gs: int
@@ -113,6 +128,8 @@ class Hub(Presence):
         self.runtime = runtime
         self.broker = broker
         self.clients: dict[str, ConnectedClient] = {}
+        self._pending: list[Pending] = []
+        self._writer: asyncio.Task[None] | None = None
         self._turns: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, asyncio.Lock
         ] = weakref.WeakKeyDictionary()
@@ -132,13 +149,84 @@ class Hub(Presence):
         *,
         members: bool = True,
     ) -> T:
-        """Apply ``change``; ``members=False`` if it changes only the events."""
+        """Apply ``change``; ``members=False`` if it changes only the events.
+
+        Changes of the second kind that arrive while another is being
+        written are written together, in one transaction (a chat line is
+        most of what a busy server writes, and one commit for many is
+        what keeps its latency flat).
+        """
+        if not members:
+            return await self._append(lsid, change)
         async with self._write_turn():
             result, events, before, after = await asyncio.to_thread(
-                self._change_sync, lsid, change, members
+                self._change_sync, lsid, change
             )
         await self._announce(lsid, events, before, after)
         return result
+
+    async def _append(
+        self,
+        lsid: str,
+        change: Callable[[SessionState, Session], tuple[T, list[Event]]],
+    ) -> T:
+        done: asyncio.Future[tuple[T, list[Event]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._pending.append(Pending(lsid, change, done))
+        if len(self._pending) == 1:
+            self._writer = asyncio.create_task(self._write_pending())
+        result, _events = await done
+        return result
+
+    async def _write_pending(self) -> None:
+        async with self._write_turn():
+            batch, self._pending = self._pending, []
+            try:
+                outcomes = await asyncio.to_thread(self._append_sync, batch)
+            except BaseException as error:
+                failed = (
+                    error
+                    if isinstance(error, Exception)
+                    else StorageError("the server is stopping")
+                )
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_exception(failed)
+                if failed is not error:
+                    raise
+                return
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                item.done.set_exception(outcome)
+                continue
+            await self._announce(item.lsid, outcome[1], ("", ""), ("", ""))
+            item.done.set_result(outcome)
+
+    def _append_sync(
+        self, batch: list[Pending]
+    ) -> list[tuple[Any, list[Event]] | Exception]:
+        # Rows are locked in lsid order, so that two nodes writing batches
+        # of the same sessions cannot deadlock; the sort keeps each
+        # session's own changes in the order they came.
+        order = sorted(range(len(batch)), key=lambda i: batch[i].lsid)
+        outcomes: list[tuple[Any, list[Event]] | Exception] = [
+            NotFound("not written")
+        ] * len(batch)
+        with self.runtime.write_db() as db, db.begin():
+            for i in order:
+                item = batch[i]
+                try:
+                    head, state = store.lock_for_events(db, item.lsid)
+                    result, events = item.change(state, db)
+                except SupportboxError as refused:
+                    outcomes[i] = refused
+                    continue
+                store.add_events(db, head, events)
+                for observer in self.runtime.observers:
+                    observer.on_events(db, item.lsid, state.external_key, events)
+                outcomes[i] = (result, events)
+        return outcomes
 
     def _write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         # SQLite takes one writer at a time and makes the others poll for
@@ -156,17 +244,13 @@ class Hub(Presence):
         self,
         lsid: str,
         change: Callable[[SessionState, Session], tuple[T, list[Event]]],
-        members: bool = True,
     ) -> tuple[T, list[Event], tuple[str, str], tuple[str, str]]:
         with self.runtime.write_db() as db, db.begin():
             row = store.lock(db, lsid)
             state = store.load_state(db, row)
             before = (state.status, str(state.queue))
             result, new_events = change(state, db)
-            if members:
-                store.save_state(db, row, state, new_events)
-            else:
-                store.append_events(db, row, new_events)
+            store.save_state(db, row, state, new_events)
             for observer in self.runtime.observers:
                 observer.on_events(db, lsid, state.external_key, new_events)
             after = (state.status, str(state.queue))

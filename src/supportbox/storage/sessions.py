@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    Row,
+    Table,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from supportbox.core.events import Actor, Event
@@ -48,7 +59,7 @@ def participant(db: Session, lsid: str, gsnumber: int) -> Participant:
     return row
 
 
-def _member(p: Participant) -> Member:
+def _member(p: Participant | Row[Any]) -> Member:
     return Member(
         gsnumber=p.gsnumber,
         kind=p.kind,
@@ -73,6 +84,12 @@ def load_state(db: Session, row: SupportSession) -> SessionState:
     participants = db.scalars(
         select(Participant).where(Participant.session_id == row.id)
     )
+    return _state(row, participants)
+
+
+def _state(
+    row: SupportSession | Row[Any], participants: Iterable[Participant | Row[Any]]
+) -> SessionState:
     return SessionState(
         lsid=row.lsid,
         queue=QueueRef(row.queue_kind, row.queue_ref),
@@ -85,6 +102,73 @@ def load_state(db: Session, row: SupportSession) -> SessionState:
         custom=dict(row.custom),
         priority=row.priority,
     )
+
+
+# The events-only path: plain statements, no ORM objects. A chat line
+# takes it, and chat is most of what a busy server writes.
+
+_SESSION = cast(Table, SupportSession.__table__)
+_PARTICIPANT = cast(Table, Participant.__table__)
+_EVENT = cast(Table, SessionEvent.__table__)
+
+
+@dataclass
+class Head:
+    """What appending events needs of a locked session row."""
+
+    id: int
+    last_seq: int
+
+
+_LOCK = select(_SESSION).where(_SESSION.c.lsid == bindparam("lsid")).with_for_update()
+_MEMBERS = select(_PARTICIPANT).where(_PARTICIPANT.c.session_id == bindparam("id"))
+_ADD_EVENT = insert(_EVENT)
+_SET_LAST_SEQ = (
+    update(_SESSION)
+    .where(_SESSION.c.id == bindparam("head"))
+    .values(last_seq=bindparam("last_seq"))
+)
+
+
+def lock_for_events(db: Session, lsid: str) -> tuple[Head, SessionState]:
+    """Lock the session row and read its state, as :func:`lock` and
+    :func:`load_state` do, for a change that only adds events."""
+    conn = db.connection()
+    row = conn.execute(_LOCK, {"lsid": lsid}).one_or_none()
+    if row is None:
+        raise NotFound(f"no session {lsid!r}")
+    participants = conn.execute(_MEMBERS, {"id": row.id})
+    return Head(row.id, row.last_seq), _state(row, participants)
+
+
+def add_events(db: Session, head: Head, events: Sequence[Event]) -> None:
+    """Store ``events`` after ``head``'s last, numbering them."""
+    if not events:
+        return
+    rows = []
+    for event in events:
+        head.last_seq += 1
+        event.seq = head.last_seq
+        rows.append(_event_row(head.id, event))
+    conn = db.connection()
+    conn.execute(_ADD_EVENT, rows)
+    conn.execute(_SET_LAST_SEQ, {"head": head.id, "last_seq": head.last_seq})
+
+
+def _event_row(session_id: int, event: Event) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "seq": event.seq,
+        "timestamp": event.timestamp,
+        "event_type": event.event_type,
+        "performed_by": _actor(event.performed_by),
+        "destination": _actor(event.destination),
+        "body": event.body,
+        "filename": event.filename,
+        "filesize": event.filesize,
+        "data": [list(pair) for pair in event.data],
+        "system_information": event.system_information,
+    }
 
 
 def save_state(
@@ -127,21 +211,7 @@ def append_events(db: Session, row: SupportSession, events: Sequence[Event]) -> 
     for event in events:
         row.last_seq += 1
         event.seq = row.last_seq
-        db.add(
-            SessionEvent(
-                session_id=row.id,
-                seq=event.seq,
-                timestamp=event.timestamp,
-                event_type=event.event_type,
-                performed_by=_actor(event.performed_by),
-                destination=_actor(event.destination),
-                body=event.body,
-                filename=event.filename,
-                filesize=event.filesize,
-                data=[list(pair) for pair in event.data],
-                system_information=event.system_information,
-            )
-        )
+        db.add(SessionEvent(**_event_row(row.id, event)))
     db.flush()
 
 

@@ -277,6 +277,24 @@ def dead_letters(
     return [(row, name) for row, name in db.execute(query)]
 
 
+def _dead(
+    db: Session, recipient_id: int | None, delivery_ids: Sequence[int], verb: str
+) -> list[WebhookDelivery]:
+    """The dead letters named, all of them there or NotFound."""
+    if recipient_id is None and not delivery_ids:
+        raise InvalidInput(f"name the dead letters to {verb} or a webhook")
+    query = select(WebhookDelivery).where(WebhookDelivery.status == DEAD)
+    if recipient_id is not None:
+        query = query.where(WebhookDelivery.recipient_id == recipient_id)
+    if delivery_ids:
+        query = query.where(WebhookDelivery.id.in_(list(delivery_ids)))
+    rows = list(db.scalars(query))
+    missing = set(delivery_ids) - {row.id for row in rows}
+    if missing:
+        raise NotFound(f"no dead letter {min(missing)}")
+    return rows
+
+
 def replay(
     db: Session,
     *,
@@ -289,18 +307,8 @@ def replay(
     A replayed row keeps its place by id, so it goes out before any
     newer pending event of its recipient.
     """
-    if recipient_id is None and not delivery_ids:
-        raise InvalidInput("name the dead letters to replay or a webhook")
     now = time.time() if now is None else now
-    query = select(WebhookDelivery).where(WebhookDelivery.status == DEAD)
-    if recipient_id is not None:
-        query = query.where(WebhookDelivery.recipient_id == recipient_id)
-    if delivery_ids:
-        query = query.where(WebhookDelivery.id.in_(list(delivery_ids)))
-    rows = list(db.scalars(query))
-    missing = set(delivery_ids) - {row.id for row in rows}
-    if missing:
-        raise NotFound(f"no dead letter {min(missing)}")
+    rows = _dead(db, recipient_id, delivery_ids, "replay")
     for row in rows:
         row.status = PENDING
         row.attempts = 0
@@ -309,5 +317,16 @@ def replay(
         row.finished_at = None
         row.lease_owner = None
         row.lease_until = None
+    db.flush()
+    return len(rows)
+
+
+def discard(
+    db: Session, *, recipient_id: int | None = None, delivery_ids: Sequence[int] = ()
+) -> int:
+    """Delete dead letters for good; returns how many."""
+    rows = _dead(db, recipient_id, delivery_ids, "discard")
+    for row in rows:
+        db.delete(row)
     db.flush()
     return len(rows)

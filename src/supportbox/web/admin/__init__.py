@@ -9,6 +9,7 @@ from supportbox.web.admin import (
     sites,
     teams,
     users,
+    webhooks,
 )
 
 routes: list[BaseRoute] = [
@@ -17,5 +18,6 @@ routes: list[BaseRoute] = [
     *teams.routes,
     *sites.routes,
     *api_accounts.routes,
+    *webhooks.routes,
     *reports.routes,
 ]

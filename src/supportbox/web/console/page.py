@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from supportbox.web import assets
 from supportbox.web.pages import render
 from supportbox.web.security.guard import page
 from supportbox.web.security.store import Login
@@ -17,7 +18,13 @@ from supportbox.web.security.store import Login
 def console_page(
     request: Request, login: Login, form: FormData, db: Session
 ) -> Response:
-    return render(request, "console/console.html", login=login, section="console")
+    return render(
+        request,
+        "console/console.html",
+        login=login,
+        section="console",
+        terminal=assets.vendored("xterm"),
+    )
 
 
 routes = [Route("/console", console_page)]

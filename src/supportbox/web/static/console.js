@@ -39,15 +39,75 @@ async function call(method, path, body) {
 }
 
 // One protocol command; resolves with the "ok" answer, rejects on "error".
-function send(type, fields = {}) {
+// A quiet command leaves telling the user to its caller.
+function send(type, fields = {}, { quiet = false } = {}) {
   const socket = state.socket;
   if (!socket || socket.readyState !== WebSocket.OPEN) {
-    alert("The console is offline; try again in a moment.");
-    return Promise.reject(new Error("offline"));
+    if (!quiet) alert("The console is offline; try again in a moment.");
+    return Promise.reject(new Error("the console is offline"));
   }
   const id = `c${Date.now().toString(36)}-${++state.counter}`;
   socket.send(JSON.stringify({ type, id, ...fields }));
-  return new Promise((resolve, reject) => { state.pending[id] = { resolve, reject }; });
+  return new Promise((resolve, reject) => { state.pending[id] = { resolve, reject, quiet }; });
+}
+
+// Channels: a shell or a file transfer, numbered by the server. Messages of
+// a channel not yet known (they may overtake the "ok" that names it) wait.
+const channels = { open: {}, early: {} };
+
+function onChannel(number, handler) {
+  channels.open[number] = handler;
+  const early = channels.early[number] || [];
+  delete channels.early[number];
+  for (const message of early) handler(message);
+}
+
+function dropChannel(number) {
+  delete channels.open[number];
+}
+
+function toChannel(number, message) {
+  const handler = channels.open[number];
+  if (handler) { handler(message); return; }
+  const waiting = Object.keys(channels.early);
+  if (waiting.length > 16) delete channels.early[waiting[0]];
+  (channels.early[number] = channels.early[number] || []).push(message);
+}
+
+// The messages of one channel, one at a time: `await next()`.
+function listen(number) {
+  const queue = [];
+  const waiting = [];
+  onChannel(number, (m) => (waiting.length ? waiting.shift()(m) : queue.push(m)));
+  return () => (queue.length ? Promise.resolve(queue.shift())
+    : new Promise((resolve) => waiting.push(resolve)));
+}
+
+// One binary frame: channel, chunk number, 8 reserved bytes, then data.
+function sendData(number, chunk, bytes) {
+  const frame = new Uint8Array(16 + bytes.length);
+  const header = new DataView(frame.buffer);
+  header.setUint32(0, number);
+  header.setUint32(4, chunk >>> 0);
+  frame.set(bytes, 16);
+  state.socket.send(frame);
+}
+
+// Resolves once the socket has sent most of what it buffered.
+async function drained(limit = 4 * 1024 * 1024) {
+  while (state.socket && state.socket.bufferedAmount > limit) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function bytes(size) {
+  if (size === undefined || size === null) return "size unknown";
+  if (size < 1024) return `${size} bytes`;
+  const units = ["KB", "MB", "GB"];
+  let value = size / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 function waited(since) {
@@ -116,6 +176,7 @@ async function open(lsid) {
   $("session").hidden = false;
   renderQueues();
   renderSession();
+  showTools();
   $("chat-input").focus();
 }
 
@@ -126,6 +187,7 @@ function close() {
   $("session").hidden = true;
   $("details").replaceChildren(el("p", { class: "muted" }, "Customer details appear here."));
   renderQueues();
+  showTools();
 }
 
 function line(event) {
@@ -144,6 +206,13 @@ function line(event) {
     case "Session Transferred to Queue": return el("div", { class: "bubble system" }, `Waiting in ${data.owner}`);
     case "External Key": return el("div", { class: "bubble system" }, `External key set to ${data.external_key}`);
     case "Session End": return el("div", { class: "bubble system" }, "The session ended");
+    case "Command Shell Session Started": return el("div", { class: "bubble system" }, `${who} opened a command shell`);
+    case "File Upload": return el("div", { class: "bubble system" }, `${who} sent ${event.filename} (${bytes(event.filesize)})`);
+    case "File Download": return el("div", { class: "bubble system" }, `${who} fetched ${event.filename} (${bytes(event.filesize)})`);
+    case "File Upload Failed":
+      return el("div", { class: "bubble system bad" }, `Sending ${event.filename} failed: ${data.reason}`);
+    case "File Download Failed":
+      return el("div", { class: "bubble system bad" }, `Fetching ${event.filename} failed: ${data.reason}`);
     default: return null;
   }
 }
@@ -239,7 +308,10 @@ function answered(data) {
   if (!pending) return false;
   delete state.pending[data.re];
   if (data.type === "ok") pending.resolve(data);
-  else { alert(data.message || "That did not work."); pending.reject(new Error(data.message)); }
+  else {
+    if (!pending.quiet) alert(data.message || "That did not work.");
+    pending.reject(new Error(data.message || "that did not work"));
+  }
   return true;
 }
 
@@ -252,6 +324,7 @@ async function joined(lsid) {
 
 function left(lsid) {
   state.mine = state.mine.filter((m) => m !== lsid);
+  forgetShell(lsid);
   if (state.current === lsid) close();
   renderQueues();
 }
@@ -272,8 +345,8 @@ function askSurvey(lsid, questions) {
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/live`);
+  socket.binaryType = "arraybuffer";
   state.socket = socket;
-  socket.binaryType = "arraybuffer"; // screen updates (screen.js)
   let ping = null;
   socket.onopen = () => {
     socket.send(JSON.stringify({
@@ -283,12 +356,14 @@ function connect() {
     }));
   };
   socket.onmessage = (message) => {
-    if (typeof message.data !== "string") {
-      document.dispatchEvent(new CustomEvent("live-binary", { detail: message.data }));
+    if (message.data instanceof ArrayBuffer) {
+      const number = new DataView(message.data).getUint32(0);
+      toChannel(number, { type: "data", bytes: new Uint8Array(message.data, 16) });
       return;
     }
     const data = JSON.parse(message.data);
     if (data.re && answered(data)) return;
+    if (typeof data.channel === "number") { toChannel(data.channel, data); return; }
     switch (data.type) {
       case "welcome":
         $("live-dot").classList.add("live");
@@ -305,13 +380,17 @@ function connect() {
         else document.querySelector(`.queue-item[data-lsid="${data.lsid}"]`)?.classList.add("on");
         break;
       case "error": if (data.code === "auth_failed") location.href = "/login?next=/console"; break;
-      default: document.dispatchEvent(new CustomEvent("live-frame", { detail: data })); break;
+      default: break;
     }
   };
   socket.onclose = () => {
     clearInterval(ping);
-    for (const pending of Object.values(state.pending)) pending.reject(new Error("offline"));
+    for (const pending of Object.values(state.pending)) pending.reject(new Error("the console went offline"));
     state.pending = {};
+    // The server closes a dropped connection's shells and transfers.
+    for (const number of Object.keys(channels.open)) {
+      toChannel(Number(number), { type: "lost", reason: "the console lost its connection" });
+    }
     $("live-dot").classList.remove("live");
     $("live-text").textContent = "Offline, reconnecting…";
     setTimeout(connect, 2000);
@@ -343,12 +422,5 @@ $("end-dialog").addEventListener("close", async () => {
   state.surveyFor = null;
   if (Object.keys(answers).length) await send("survey", { lsid, answers });
 });
-
-// What other console scripts (screen.js) use of the live connection.
-window.consoleLive = {
-  send,
-  current: () => state.current,
-  raw: (frame) => { if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(frame)); },
-};
 
 connect();

@@ -1,14 +1,15 @@
 // The customer's screen in the console: a canvas drawn from the parts of
 // screen updates (docs/protocol.md, "Screen sharing and remote control"),
 // and, once the customer grants control, the mouse and keyboard sent back
-// as screen_input. console.js hands over the live socket (window.consoleLive)
-// and passes on binary frames and frames it does not know as DOM events.
+// as screen_input. Uses console.js's send, onChannel and state.
 "use strict";
 
 (() => {
-  const live = window.consoleLive;
   const panel = document.getElementById("screen-panel");
-  if (!live || !panel) return;
+  if (!panel) return;
+  const raw = (frame) => {
+    if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(frame));
+  };
 
   const MIME = { 1: "image/png", 2: "image/jpeg" };
   const viewer = {
@@ -34,18 +35,26 @@
     node.addEventListener("click", onclick);
     return node;
   };
-  const openButton = button("screen-open", "View screen", () => {
-    if (live.current()) live.send("screen_open", { lsid: live.current() }).catch(() => {});
+  const openButton = button("screen-open", "View screen", async () => {
+    if (!state.current) return;
     status.textContent = "Asking the customer to share the screen…";
+    try {
+      const answer = await send("screen_open", { lsid: state.current }, { quiet: true });
+      onChannel(answer.channel, (message) => onMessage(answer.channel, message));
+    } catch (error) {
+      status.textContent = `Not shared: ${error.message}`;
+    }
   });
   const controlButton = button("screen-control", "Request control", () => {
-    if (viewer.control) live.raw({ type: "control_revoke", channel: viewer.channel });
-    else live.send("control_request", { channel: viewer.channel }).catch(() => {});
+    if (viewer.control) raw({ type: "control_revoke", channel: viewer.channel });
+    else send("control_request", { channel: viewer.channel }).catch(() => {});
   });
   // The server tells only the other side that sharing ended.
-  const stopButton = button("screen-stop", "Stop", () =>
-    live.send("screen_close", { channel: viewer.channel })
-      .then(() => ended("stopped by you")).catch(() => {}));
+  const stopButton = button("screen-stop", "Stop", () => {
+    const channel = viewer.channel;
+    send("screen_close", { channel }, { quiet: true }).catch(() => {});
+    ended(channel, "stopped by you");
+  });
   const bar = document.createElement("div");
   bar.className = "screen-bar";
   bar.append(openButton, controlButton, stopButton, status);
@@ -64,8 +73,8 @@
 
   // drawing
 
-  async function drawPart(buffer) {
-    const view = new DataView(buffer, 16); // after the frame header
+  async function drawPart(bytes) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const flags = view.getUint8(0);
     const width = view.getUint16(1);
     const height = view.getUint16(3);
@@ -82,8 +91,8 @@
     for (let i = 0; i < count; i++) {
       const x = view.getUint16(offset), y = view.getUint16(offset + 2);
       const encoding = view.getUint8(offset + 8), length = view.getUint32(offset + 9);
-      const start = 16 + offset + 13;
-      const blob = new Blob([buffer.slice(start, start + length)], { type: MIME[encoding] });
+      const start = offset + 13;
+      const blob = new Blob([bytes.subarray(start, start + length)], { type: MIME[encoding] });
       tiles.push(createImageBitmap(blob).then((bitmap) => ({ x, y, bitmap })));
       offset += 13 + length;
     }
@@ -93,29 +102,34 @@
     }
     if (flags & 1) {
       viewer.updates += 1;
-      live.raw({ type: "screen_ack", channel: viewer.channel, update: viewer.updates });
+      raw({ type: "screen_ack", channel: viewer.channel, update: viewer.updates });
     }
   }
 
-  document.addEventListener("live-binary", (event) => {
-    const buffer = event.detail;
-    const channel = new DataView(buffer).getUint32(0);
+  function ended(channel, reason) {
+    dropChannel(channel);
     if (channel !== viewer.channel) return;
-    // Parts are drawn one after the other, in the order they came.
-    viewer.chain = viewer.chain.then(() => drawPart(buffer)).catch((e) => console.error(e));
-  });
+    Object.assign(viewer, { channel: null, control: false });
+    status.textContent = `Screen sharing ended: ${reason}`;
+    render();
+  }
 
-  document.addEventListener("live-frame", (event) => {
-    const frame = event.detail;
-    switch (frame.type) {
+  function onMessage(channel, message) {
+    switch (message.type) {
+      case "data":
+        // Parts are drawn one after the other, in the order they came.
+        viewer.chain = viewer.chain.then(() => drawPart(message.bytes))
+          .catch((error) => console.error(error));
+        return;
       case "screen_opened":
-        Object.assign(viewer, { channel: frame.channel, updates: 0, ready: false, control: false });
-        canvas.width = frame.width;
-        canvas.height = frame.height;
-        status.textContent = `Viewing the customer's screen (${frame.width}×${frame.height})`;
+        Object.assign(viewer, { channel, updates: 0, ready: false, control: false });
+        canvas.width = message.width;
+        canvas.height = message.height;
+        status.textContent = `Viewing the customer's screen (${message.width}×${message.height})`;
         break;
       case "screen_closed":
-        if (frame.channel === viewer.channel) ended(frame.reason);
+      case "lost":
+        ended(channel, message.reason);
         return;
       case "control_granted":
         viewer.control = true;
@@ -125,17 +139,11 @@
       case "control_refused":
       case "control_revoked":
         viewer.control = false;
-        status.textContent = `No control: ${frame.reason}`;
+        status.textContent = `No control: ${message.reason}`;
         break;
       default:
         return;
     }
-    render();
-  });
-
-  function ended(reason) {
-    Object.assign(viewer, { channel: null, control: false });
-    status.textContent = `Screen sharing ended: ${reason}`;
     render();
   }
 
@@ -143,7 +151,7 @@
 
   let moved = null;
   function input(events) {
-    if (viewer.control) live.raw({ type: "screen_input", channel: viewer.channel, events });
+    if (viewer.control) raw({ type: "screen_input", channel: viewer.channel, events });
   }
   function at(event) {
     const box = canvas.getBoundingClientRect();
