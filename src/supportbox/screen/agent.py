@@ -160,7 +160,17 @@ class ScreenAgent:
             while share.sent - share.acked >= self.window:
                 share.progress.clear()
                 await share.progress.wait()
-            parts = await self._in_capture(self._next_update)
+            try:
+                parts = await self._in_capture(self._next_update)
+            except Exception as exc:  # the display went away, ...
+                log.warning("screen capture failed: %s", exc)
+                self.shares.pop(share.number, None)
+                await self._end_control(share)
+                reason = "the screen cannot be captured any more"
+                await self._send_json(
+                    {"type": "screen_close", "channel": share.number, "reason": reason}
+                )
+                return
             for part in parts:
                 await self._send_bytes(frames.encode(share.number, chunk, part))
                 chunk += 1

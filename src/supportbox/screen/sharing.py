@@ -57,7 +57,8 @@ class Screen:
     started: float = field(default_factory=time.monotonic)
     control: str = OFF
     recorder: ScreenRecorder | None = None
-    bytes: int = 0
+    #: Bytes of parts received from the customer.
+    received: int = 0
     #: Representatives who watch besides the one who asked (no control).
     viewers: list[Connection] = field(default_factory=list)
     #: Held while a part is drawn and passed on, so that a viewer joins
@@ -131,7 +132,7 @@ class Screens:
         part = decode_part(data)
         async with screen.lock:
             completed = await asyncio.to_thread(screen.framebuffer.apply, part)
-            screen.bytes += len(data)
+            screen.received += len(data)
             await channel.rep.send_bytes(frame)
             for viewer in screen.viewers:
                 await viewer.send_bytes(frame)
@@ -261,6 +262,7 @@ class Screens:
             return
         updates = screen.framebuffer.updates
         data = [("reason", reason), ("updates", str(updates))]
+        data.append(("bytes", str(screen.received)))
         if screen.control == GRANTED:
             screen.control = OFF
             await self._event(
