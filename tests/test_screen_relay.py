@@ -24,12 +24,14 @@ class FakeRecorder:
         self.source = source
         self.frames: list[tuple[bytes, int, int, float]] = []
         self.closed = 0
+        self.closed_at: float | None = None
 
     def frame(self, fb_rgb: bytes, width: int, height: int, at: float) -> None:
         self.frames.append((fb_rgb, width, height, at))
 
-    def close(self) -> tuple[str, str, int]:
+    def close(self, at: float | None = None) -> tuple[str, str, int]:
         self.closed += 1
+        self.closed_at = at
         return ("screen.mp4", "0" * 64, 0)
 
 
@@ -100,6 +102,8 @@ def test_parts_are_checked_drawn_recorded_and_passed_on(server: LiveServer) -> N
     assert [(w, h) for _rgb, w, h, _at in recorder.frames] == [(8, 8)]
     assert recorder.frames[0][0] == bytes([255, 0, 0]) * 64
     assert recorder.closed == 1
+    assert recorder.closed_at is not None
+    assert recorder.closed_at >= recorder.frames[0][3]
 
 
 def test_a_recorder_that_must_not_fail_refuses_the_sharing(server: LiveServer) -> None:

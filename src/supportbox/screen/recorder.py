@@ -5,7 +5,7 @@ shared screen. When a recorder factory is installed
 (``relay_of(runtime).screens.recorder_factory = ...``, done at start-up by
 the recording feature), the relay opens one recorder per shared screen
 when the customer accepts, hands it the whole picture after every
-completed update, and closes it when sharing stops.
+completed update, and closes it (in a worker thread) when sharing stops.
 
 A factory that raises :class:`~supportbox.errors.SessionStateError`
 refuses the sharing (a required recording that cannot be written); any
@@ -35,14 +35,20 @@ class ScreenSource:
 
 
 class ScreenRecorder(Protocol):
-    def frame(self, fb_rgb: bytes, width: int, height: int, at: float) -> None:
+    def frame(self, fb_rgb: bytes, width: int, height: int, at: float, /) -> None:
         """The whole picture after an update; ``at`` is seconds since the start.
 
         Called on the event loop: it must queue, not encode, the frame.
         """
 
-    def close(self) -> tuple[str, str, int]:
-        """Finish the file; ``(path, sha256, size)``. Run in a worker thread."""
+    def close(self, at: float | None = None, /) -> tuple[str, str, int]:
+        """Finish the file; ``(path, sha256, size)``. Run in a worker thread.
+
+        ``at`` is when sharing stopped (seconds since the start), so the
+        last picture lasts until then.
+        """
 
 
-RecorderFactory = Callable[[ScreenSource], Awaitable[ScreenRecorder]]
+#: Opens the recorder of a screen that starts to be shared; ``None``
+#: leaves that screen unrecorded.
+RecorderFactory = Callable[[ScreenSource], Awaitable[ScreenRecorder | None]]

@@ -277,7 +277,8 @@ class Screens:
         if screen.recorder is not None:
             recorder, screen.recorder = screen.recorder, None
             try:
-                await asyncio.to_thread(recorder.close)
+                at = time.monotonic() - screen.started
+                await asyncio.to_thread(recorder.close, at)
             except Exception:
                 session_log.exception(
                     "session %s: closing a recording failed", channel.lsid
