@@ -16,6 +16,7 @@
     │   └── RateLimited                   too many failures, locked for a while
     ├── PermissionDenied                  authenticated, but not allowed
     ├── SessionStateError                 the session cannot do that now
+    │   └── RecordingRequired             sharing needs a recording it cannot have
     ├── TransferRefused                   a file transfer is not allowed
     ├── ArchiveError (ValueError)         a backup archive cannot be restored
     ├── LinkFailed                        a client cannot reach or join the server
@@ -93,6 +94,10 @@ class PermissionDenied(SupportboxError):
 
 class SessionStateError(SupportboxError):
     """The session is not in a state that allows the operation."""
+
+
+class RecordingRequired(SessionStateError):
+    """Screen recording is required, and this screen's cannot be written."""
 
 
 class TransferRefused(SupportboxError):

@@ -186,6 +186,19 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds the signed transcript and recording links in reports stay valid",
         _positive,
     ),
+    Setting(
+        "screen_recording",
+        "1",
+        "record every shared screen (support sessions and presentations) "
+        "to an MP4 file",
+        _bool,
+    ),
+    Setting(
+        "require_screen_recording",
+        "0",
+        "refuse to start screen sharing when its recording cannot be written",
+        _bool,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -216,6 +229,8 @@ class Settings:
     webhook_timeout: int = 10
     webhook_poll_interval: int = 5
     report_link_ttl: int = 30 * 86400
+    screen_recording: bool = True
+    require_screen_recording: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -1,4 +1,4 @@
-"""Live clients: ``supportbox customer`` and ``supportbox rep``."""
+"""Live clients: ``supportbox customer``, ``rep`` and ``present``."""
 
 from __future__ import annotations
 
@@ -63,6 +63,23 @@ def register(commands: common.Subparsers) -> None:
     desk.add_argument("--username", required=True)
     _add_common(desk)
     desk.set_defaults(handler=run_rep)
+
+    stage = commands.add_parser(
+        "present",
+        help="show this computer's screen to attendees of a presentation",
+        description="Log in as a representative and start a presentation; "
+        "attendees enter the printed key on the public site. The password "
+        "comes from SUPPORTBOX_PASSWORD or a prompt. Ctrl-C ends it.",
+    )
+    stage.add_argument("--server", required=True, help="base URL of the server")
+    stage.add_argument("--username", required=True)
+    stage.add_argument(
+        "--monitor", type=int, default=1, help="which screen to show (1 = the first)"
+    )
+    stage.add_argument(
+        "--seconds", type=float, help="end the presentation after this long"
+    )
+    stage.set_defaults(handler=run_present)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -144,4 +161,13 @@ def run_rep(args: argparse.Namespace) -> int:
         password,
         as_json=args.json,
         answers=_answers(args),
+    )
+
+
+def run_present(args: argparse.Namespace) -> int:
+    from supportbox.clients import presenter
+
+    password = os.environ.get("SUPPORTBOX_PASSWORD") or getpass.getpass("password: ")
+    return presenter.main(
+        args.server, args.username, password, args.monitor, args.seconds
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supportbox.errors import ProtocolError
+from supportbox.presentation.schemas import PRESENTATION_SCHEMAS
 from supportbox.streams.schemas import STREAM_SCHEMAS
 
 VERSION = 1
@@ -93,6 +94,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "invite": {"lsid": (STR, True), "username": (STR, True)},
     "end": {"lsid": (STR, True)},
     **STREAM_SCHEMAS,
+    **PRESENTATION_SCHEMAS,
 }
 
 

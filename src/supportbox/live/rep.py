@@ -22,6 +22,8 @@ from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
 from supportbox.live.protocol import Message
 from supportbox.logs import audit_log, session_log
+from supportbox.presentation.handlers import PRESENTER_HANDLERS
+from supportbox.presentation.live import presentations_of
 from supportbox.streams.handlers import REP_HANDLERS
 from supportbox.web.security import guard as web_guard
 from supportbox.web.security import store as web_store
@@ -288,6 +290,7 @@ async def survey(conn: Connection, msg: Message) -> dict[str, Any]:
 async def gone(conn: Connection, deliberate: bool) -> None:
     """Closed: on ``bye`` leave at once; after a drop, wait the grace."""
     uid = _uid(conn)
+    await presentations_of(conn.runtime).gone(conn)
     if conn.ticket is not None:
         conn.registry.close_ticket(conn.ticket)
     held = {lsid: m.gsnumber for lsid, m in conn.memberships.items()}
@@ -326,4 +329,5 @@ HANDLERS: dict[str, Handler] = {
     "end": end,
     "survey": survey,
     **REP_HANDLERS,
+    **PRESENTER_HANDLERS,
 }

@@ -23,6 +23,8 @@ from supportbox.storage import sessions as session_store
 from supportbox.storage.models import Recording
 
 SHELL = "shell"
+SCREEN = "screen"
+PRESENTATION = "presentation"
 FOLDER = "recordings"
 
 
@@ -57,20 +59,31 @@ def create_shell(db: Session, settings: Settings, lsid: str) -> NewRecording:
     Locks the session row, so concurrent shells get distinct instances.
     Returns with the file created empty; the caller opens it for writing.
     """
+    return create(db, settings, lsid, SHELL, "cast")
+
+
+def create(
+    db: Session, settings: Settings, lsid: str, kind: str, extension: str
+) -> NewRecording:
+    """Add the row of the session's next ``kind`` recording; create its file.
+
+    Instances count from 0 per session and kind
+    (``recordings/<lsid>/<kind>-<instance>.<extension>``).
+    """
     session = session_store.lock(db, lsid)
     taken = db.scalar(
         select(func.count())
         .select_from(Recording)
-        .where(Recording.session_id == session.id, Recording.kind == SHELL)
+        .where(Recording.session_id == session.id, Recording.kind == kind)
     )
     instance = int(taken or 0)
-    relative = Path(FOLDER) / lsid / f"shell-{instance}.cast"
+    relative = Path(FOLDER) / lsid / f"{kind}-{instance}.{extension}"
     target = settings.data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.touch(exist_ok=False)
     row = Recording(
         session_id=session.id,
-        kind=SHELL,
+        kind=kind,
         instance=instance,
         path=relative.as_posix(),
         started_at=time.time(),
@@ -82,12 +95,26 @@ def create_shell(db: Session, settings: Settings, lsid: str) -> NewRecording:
 
 def close(db: Session, recording_id: int, summary: Summary) -> None:
     """Store the hash and size of a recording that has been written."""
+    seal(db, recording_id, summary.sha256, summary.size)
+
+
+def seal(db: Session, recording_id: int, sha256: str, size: int) -> None:
+    """Store the hash and size of a written file; see :func:`close`."""
     row = db.get(Recording, recording_id, with_for_update=True)
     if row is None:
         return
-    row.sha256 = summary.sha256
-    row.size = summary.size
+    row.sha256 = sha256
+    row.size = size
     row.closed_at = time.time()
+
+
+def discard(db: Session, settings: Settings, recording_id: int) -> None:
+    """Remove a recording that holds nothing: its row and its file."""
+    row = db.get(Recording, recording_id, with_for_update=True)
+    if row is None:
+        return
+    absolute(settings, row).unlink(missing_ok=True)
+    db.delete(row)
 
 
 def shell_recording(db: Session, lsid: str, instance: int) -> Recording | None:

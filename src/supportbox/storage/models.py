@@ -366,6 +366,22 @@ class Recording(Base):
     closed_at: Mapped[float | None] = mapped_column(Float, default=None)
 
 
+class Presentation(Base):
+    """The key of a presentation; the presentation itself is the session
+    row it points at (``session_type`` "presentation"), with the presenter
+    and attendees as its participants and its events and recording."""
+
+    __tablename__ = "presentation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("support_session.id", ondelete="CASCADE"), unique=True
+    )
+    short_key: Mapped[str] = mapped_column(String(7), index=True)
+    url_token: Mapped[str] = mapped_column(String(32), unique=True)
+    live: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+
 class AuditEvent(Base):
     """A security-relevant action: a login, a token, an admin change."""
 

@@ -8,6 +8,7 @@ from supportbox.errors import ProtocolError
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
 from supportbox.live.protocol import Message
+from supportbox.presentation.handlers import binary as presentation_binary
 from supportbox.screen import handlers as screen
 from supportbox.streams.relay import DOWNLOAD, SHELL, UPLOAD, relay_of
 
@@ -153,4 +154,6 @@ CUSTOMER_HANDLERS: dict[str, Handler] = {
 
 async def binary(conn: Connection, frame: bytes) -> None:
     """A binary frame from an authenticated client."""
+    if await presentation_binary(conn, frame):
+        return
     await relay_of(conn.runtime).binary(conn, frame)

@@ -180,9 +180,11 @@ def _event_lines(ctx: ReportContext, begin: float, stop: float) -> Iterator[byte
 def state_snapshot(ctx: ReportContext, moment: float) -> dict[str, Any]:
     """The tables of supportbox's live state at ``moment``."""
     S, P = query.S, query.P
-    live = select(query.SESSIONS).where(
-        S.start_time <= moment, or_(S.end_time.is_(None), S.end_time > moment)
+    at_moment = (
+        S.start_time <= moment,
+        or_(S.end_time.is_(None), S.end_time > moment),
     )
+    live = select(query.SESSIONS).where(*at_moment, S.session_type == "support")
     tables: dict[str, dict[str, Any]] = {
         "customer_client": {},
         "representative": {},
@@ -233,5 +235,17 @@ def state_snapshot(ctx: ReportContext, moment: float) -> dict[str, Any]:
                 "gsnumber": person.gsnumber,
             }
     snapshot: dict[str, Any] = {name: rows or None for name, rows in tables.items()}
-    snapshot["presentation_session"] = None
+    presenting = select(query.SESSIONS).where(
+        *at_moment, S.session_type == "presentation"
+    )
+    presentations = {
+        f"p{row.id}": {
+            "lsid": row.lsid,
+            "lseq": row.id,
+            "created_timestamp": unix(row.start_time),
+            "public_site_id": row.public_site_id,
+        }
+        for row in ctx.db.execute(presenting.order_by(S.id))
+    }
+    snapshot["presentation_session"] = presentations or None
     return snapshot

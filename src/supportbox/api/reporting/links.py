@@ -2,8 +2,9 @@
 
 Chat transcripts keep the appliance's shape (spec 5.3),
 ``/session_download?lsid=<token>&dl_action=chat[&view=1]``, and so do
-screen and "show my screen" recordings. Shell recordings point at the
-audited player and download routes of :mod:`supportbox.recording.links`.
+screen, "show my screen" and presentation recordings (MP4). Shell
+recordings point at the audited player and download routes of
+:mod:`supportbox.recording.links`.
 Every token comes from the one server signer (:mod:`supportbox.auth.links`)
 and names the API account it was handed to, which the recording access
 trail records when the link is used.
@@ -19,7 +20,7 @@ from supportbox.recording import links as recording_links
 #: The purpose of a ``/session_download`` token.
 PURPOSE = "session-download"
 PATH = "/session_download"
-MEDIA = ("chat", "screen", "show_my_screen")
+MEDIA = ("chat", "screen", "show_my_screen", "presentation")
 
 
 class LinkMaker:

@@ -46,14 +46,20 @@ RELATED = ("participants", "events", "surveys", "recordings")
 
 @dataclass(frozen=True)
 class Selection:
-    """Which sessions a report covers: a window, lsids, or both narrowed."""
+    """Which sessions a report covers: a window, lsids, or both narrowed.
+
+    Support reports see support sessions; presentation reports pass
+    ``session_type="presentation"``.
+    """
 
     window: Window | None = None
     lsids: tuple[str, ...] | None = None
     filters: tuple[ColumnElement[bool], ...] = ()
+    session_type: str = "support"
 
     def where(self) -> ColumnElement[bool]:
         clauses: list[ColumnElement[bool]] = list(self.filters)
+        clauses.append(S.session_type == self.session_type)
         if self.lsids is not None:
             clauses.append(S.lsid.in_(self.lsids))
         if self.window is not None:

@@ -2,8 +2,10 @@
 
 SupportSessionRecording sends the screen recording (MP4),
 ShowMyScreenRecording the customer's "show my screen" recording,
-CommandShellRecording the asciicast v2 file of shell ``instance``
-(0-based, default 0) and PresentationSessionRecording a presentation's.
+CommandShellRecording the asciicast v2 file of a shell and
+PresentationSessionRecording a presentation's (MP4). Each takes
+``instance`` (0-based, default 0): a session that shared its screen, or
+opened a shell, several times has one recording per time.
 """
 
 from __future__ import annotations
@@ -84,10 +86,7 @@ def _lsid(ctx: ReportContext) -> str:
 def recording_report(kind: str) -> Builder:
     def build(ctx: ReportContext) -> FileBody:
         lsid = _lsid(ctx)
-        instance = _instance(ctx) if kind == "shell" else 0
-        if kind == "presentation":
-            # supportbox has no presentation sessions yet (docs/limitations.md).
-            raise NotFound(NO_RECORDING)
+        instance = _instance(ctx)
         return find(ctx.db, ctx.settings, lsid, kind, instance).body
 
     return build

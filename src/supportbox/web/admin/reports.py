@@ -1,10 +1,14 @@
 """Session reports: the search page and a session's page.
 
 Shell recordings play through the signed view links of
-:mod:`supportbox.recording.links`, handed out to the viewing user.
+:mod:`supportbox.recording.links`, screen recordings (MP4) in a
+``<video>`` through the signed ``/session_download`` links of the
+reports; both are handed out to the viewing user and audited when used.
 """
 
 from __future__ import annotations
+
+import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,10 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from supportbox.api.reporting.links import LinkMaker
+from supportbox.auth.links import signer
 from supportbox.core import events as ev
 from supportbox.directory import teams, users
 from supportbox.errors import InvalidInput
 from supportbox.recording import links
+from supportbox.runtime import Runtime
 from supportbox.storage import sessions as store
 from supportbox.storage.models import (
     Participant,
@@ -29,6 +36,8 @@ from supportbox.web.admin.forms import number, show
 from supportbox.web.admin.search import Criteria, find
 from supportbox.web.security.guard import page, runtime_of
 from supportbox.web.security.store import Login
+
+SCREEN_KINDS = ("screen", "show_my_screen", "presentation")
 
 FILE_EVENTS = {
     ev.FILE_UPLOAD,
@@ -132,6 +141,7 @@ def session_page(
         )
     )
     audience = f"web:{login.username}"
+    runtime = runtime_of(request)
     recordings = list(
         db.scalars(
             select(Recording)
@@ -153,11 +163,31 @@ def session_page(
         customer=next((p for p in participants if p.kind == "customer"), None),
         surveys=surveys,
         recordings=[
-            (r, links.shell_links(runtime_of(request), row.lsid, r.instance, audience))
+            (r, links.shell_links(runtime, row.lsid, r.instance, audience))
             for r in recordings
             if r.kind == "shell"
         ],
+        videos=_videos(runtime, row.lsid, recordings, audience),
     )
+
+
+def _videos(
+    runtime: Runtime, lsid: str, recordings: list[Recording], audience: str
+) -> list[tuple[Recording, tuple[str, str]]]:
+    """Closed screen recordings with their ``(view, download)`` links."""
+    settings = runtime.settings
+    maker = LinkMaker(
+        signer(runtime),
+        settings.base_url,
+        settings.recording_link_lifetime,
+        time.time(),
+        audience,
+    )
+    return [
+        (r, maker.urls(lsid, r.kind, r.instance))
+        for r in recordings
+        if r.kind in SCREEN_KINDS and r.sha256 is not None
+    ]
 
 
 routes = [

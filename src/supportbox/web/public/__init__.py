@@ -3,9 +3,9 @@
 ``routes`` are added to the application by :mod:`supportbox.features`.
 """
 
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
-from supportbox.web.public import site, start
+from supportbox.web.public import presentation, site, start
 
 _START = ["GET", "POST", "HEAD"]
 
@@ -18,4 +18,8 @@ routes = [
     Route("/chat/{lsid:str}", site.chat_page, methods=["GET", "HEAD"]),
     Route("/site/public.css", site.stylesheet, methods=["GET", "HEAD"]),
     Route("/site/chat.js", site.chat_script, methods=["GET", "HEAD"]),
+    Route("/site/presentation.js", presentation.watch_script, methods=["GET"]),
+    Route("/presentation", presentation.join_form, methods=["GET"]),
+    Route("/presentation/{token:str}", presentation.watch_page, methods=["GET"]),
+    WebSocketRoute("/presentation/ws/{token:str}", presentation.watch_socket),
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 15:46:58.536250
+Create Date: 2026-12-03 17:19:36.649731
 """
 
 from collections.abc import Sequence
@@ -372,6 +372,32 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "presentation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column(
+            "session_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("short_key", sa.String(length=7), nullable=False),
+        sa.Column("url_token", sa.String(length=32), nullable=False),
+        sa.Column("live", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["support_session.id"], ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("session_id"),
+        sa.UniqueConstraint("url_token"),
+    )
+    with op.batch_alter_table("presentation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_presentation_live"), ["live"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_presentation_short_key"), ["short_key"], unique=False
+        )
+
+    op.create_table(
         "recording",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column(
@@ -499,6 +525,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_recording_session_id"))
 
     op.drop_table("recording")
+    with op.batch_alter_table("presentation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_presentation_short_key"))
+        batch_op.drop_index(batch_op.f("ix_presentation_live"))
+
+    op.drop_table("presentation")
     with op.batch_alter_table("participant", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_participant_node_id"))
 

@@ -1,0 +1,1 @@
+"""Presentations: a representative's screen shown to attendees in browsers."""

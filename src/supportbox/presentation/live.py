@@ -1,0 +1,178 @@
+"""Live presentations: one presenter's screen parts fanned out to attendees.
+
+The presenter's connection sends screen update parts (docs/protocol.md,
+"Presentations") on the presentation's channel. Each part goes to the
+recording feed and to every attendee's queue. The service keeps the
+parts since the latest key update began (its *replay*), so an attendee
+who joins late starts from that key update and is current at once.
+
+An attendee whose queue holds more than ``ATTENDEE_BUFFER`` bytes (a slow
+link) skips ahead: its queue is emptied and it waits for the next key
+update, so one slow browser never holds back the presenter or the others.
+The replay is capped at ``REPLAY_LIMIT`` bytes; past it, late joiners
+wait for the presenter's next key update (the presenter client sends one
+every few seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from supportbox.errors import InvalidInput, NotFound
+from supportbox.logs import session_log
+from supportbox.presentation import store
+from supportbox.recording.feed import ScreenFeed
+from supportbox.runtime import Runtime
+from supportbox.screen import codec
+
+if TYPE_CHECKING:
+    from supportbox.live.connection import Connection
+
+SERVICE = "presentations"
+
+#: Presentation channels are numbered apart from the relay's.
+FIRST_CHANNEL = 2**31
+
+ATTENDEE_BUFFER = 8 * 1024 * 1024
+REPLAY_LIMIT = 32 * 1024 * 1024
+
+
+@dataclass
+class Attendee:
+    gsnumber: int
+    name: str
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    queued: int = 0
+    waiting_key: bool = False
+
+    def offer(self, part: bytes, starts_key: bool) -> None:
+        """Queue a part, or skip ahead to the next key update when behind."""
+        if self.waiting_key and not starts_key:
+            return
+        self.waiting_key = False
+        if self.queued + len(part) > ATTENDEE_BUFFER:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queued = 0
+            self.waiting_key = not starts_key
+            if self.waiting_key:
+                return
+        self.queued += len(part)
+        self.queue.put_nowait(part)
+
+    async def next(self) -> bytes | None:
+        """The next part to send, or ``None`` when the presentation ended."""
+        part = await self.queue.get()
+        if part is not None:
+            self.queued -= len(part)
+        return part
+
+
+@dataclass
+class LivePresentation:
+    lsid: str
+    presenter: Connection
+    channel: int
+    short_key: str
+    url_token: str
+    feed: ScreenFeed | None
+    attendees: dict[int, Attendee] = field(default_factory=dict)
+    replay: list[bytes] = field(default_factory=list)
+    replay_size: int = 0
+    between: bool = True
+    size: tuple[int, int] = (0, 0)
+
+    def part(self, data: bytes) -> None:
+        """One part from the presenter: check it, record it, fan it out."""
+        try:
+            parsed = codec.decode_part(data)
+        except InvalidInput:
+            self.between = True  # what follows must start afresh
+            raise
+        starts_key = parsed.key and self.between
+        self.between = parsed.ends_update
+        if starts_key:
+            self.replay, self.replay_size = [], 0
+            self.size = (parsed.width, parsed.height)
+        if self.replay or starts_key:
+            if self.replay_size + len(data) <= REPLAY_LIMIT:
+                self.replay.append(data)
+                self.replay_size += len(data)
+            else:
+                self.replay, self.replay_size = [], 0
+        if self.feed is not None:
+            self.feed.part(data)
+        for attendee in self.attendees.values():
+            attendee.offer(data, starts_key)
+
+    def admit(self, attendee: Attendee) -> None:
+        """Add an attendee, starting it from the latest key update."""
+        if not self.replay:
+            attendee.waiting_key = True
+        for index, part in enumerate(self.replay):
+            attendee.offer(part, index == 0)
+        self.attendees[attendee.gsnumber] = attendee
+
+
+class Presentations:
+    """The service ``runtime.services["presentations"]`` of one node."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.live: dict[str, LivePresentation] = {}
+        self._numbers = itertools.count(FIRST_CHANNEL)
+
+    def new_channel(self) -> int:
+        return next(self._numbers)
+
+    def get(self, lsid: str) -> LivePresentation:
+        found = self.live.get(lsid)
+        if found is None:
+            raise NotFound("the presentation has ended")
+        return found
+
+    def on_channel(self, conn: Connection, channel: int) -> LivePresentation | None:
+        for presentation in self.live.values():
+            if presentation.presenter is conn and presentation.channel == channel:
+                return presentation
+        return None
+
+    async def end(self, lsid: str) -> None:
+        """End a presentation: attendees are told, the recording closes."""
+        presentation = self.live.pop(lsid, None)
+        if presentation is None:
+            return
+        for attendee in presentation.attendees.values():
+            attendee.queue.put_nowait(None)
+        if presentation.feed is not None:
+            await presentation.feed.aclose()
+        await asyncio.to_thread(self._end, lsid)
+        session_log.info("presentation %s ended", lsid)
+
+    def _end(self, lsid: str) -> None:
+        with self.runtime.write_db() as db, db.begin():
+            store.end(db, lsid)
+
+    async def gone(self, conn: Connection) -> None:
+        """The presenter's connection closed: its presentations end."""
+        for lsid in [p.lsid for p in self.live.values() if p.presenter is conn]:
+            with contextlib.suppress(NotFound):
+                await self.end(lsid)
+
+    async def stop(self) -> None:
+        """The server stops: every presentation here ends."""
+        for lsid in list(self.live):
+            await self.end(lsid)
+
+
+def presentations_of(runtime: Runtime) -> Presentations:
+    found: Presentations = runtime.services[SERVICE]
+    return found
+
+
+def install(runtime: Runtime) -> None:
+    runtime.services[SERVICE] = Presentations(runtime)

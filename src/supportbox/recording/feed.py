@@ -1,0 +1,98 @@
+"""Screen update parts in, recorded frames out.
+
+The relay hands :meth:`ScreenFeed.part` each binary frame of a shared
+screen as it forwards it; the call queues the bytes and returns. The
+feed's thread pastes the parts into a framebuffer
+(:class:`supportbox.screen.codec.Framebuffer`) and gives the recorder the
+whole picture each time an update completes. When more than ``buffer``
+bytes of parts wait, new parts are dropped and the framebuffer starts
+over from the next key update, so a recording can lose a stretch of
+picture but never holds the session back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from supportbox.errors import InvalidInput
+from supportbox.logs import log
+from supportbox.recording.screen import Closed, ScreenRecorder
+from supportbox.screen.codec import Framebuffer
+
+#: Bytes of parts a feed may hold before it drops some.
+DEFAULT_BUFFER = 16 * 1024 * 1024
+
+_Item = tuple[bytes, float] | None
+
+
+class ScreenFeed:
+    """Feeds one :class:`ScreenRecorder` from the parts of one screen."""
+
+    def __init__(
+        self,
+        recorder: ScreenRecorder,
+        *,
+        buffer: int = DEFAULT_BUFFER,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.recorder = recorder
+        self.dropped_parts = 0
+        self._buffer = buffer
+        self._clock = clock
+        self._start = clock()
+        self._queued = 0
+        self._gap = False
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._framebuffer = Framebuffer()
+        self._thread = threading.Thread(
+            target=self._run, name="screen-feed", daemon=True
+        )
+        self._thread.start()
+
+    def part(self, data: bytes) -> None:
+        """Queue one part as it arrived; never blocks."""
+        at = self._clock() - self._start
+        with self._lock:
+            if self._queued + len(data) > self._buffer:
+                self.dropped_parts += 1
+                self._gap = True
+                return
+            self._queued += len(data)
+        self._queue.put((data, at))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            data, at = item
+            with self._lock:
+                self._queued -= len(data)
+                if self._gap:
+                    self._gap = False
+                    self._framebuffer = Framebuffer()  # wait for a key update
+            self._apply(data, at)
+
+    def _apply(self, data: bytes, at: float) -> None:
+        framebuffer = self._framebuffer
+        try:
+            complete = framebuffer.apply(data)
+        except InvalidInput as exc:
+            log.warning("screen recording skips a part: %s", exc)
+            self._framebuffer = Framebuffer()
+            return
+        if complete:
+            width, height = framebuffer.size
+            self.recorder.frame(framebuffer.rgb(), width, height, at)
+
+    def close(self) -> Closed:
+        """Record what is queued, then close the recorder; blocks."""
+        self._queue.put(None)
+        self._thread.join()
+        return self.recorder.close(self._clock() - self._start)
+
+    async def aclose(self) -> Closed:
+        """:meth:`close` off the event loop."""
+        return await asyncio.to_thread(self.close)

@@ -1,0 +1,216 @@
+"""Presentations through the real server: presenter, attendees, reports."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from lxml import etree
+from websockets.sync.client import ClientConnection, connect
+
+from presentkit import presenting
+from reportkit import N, schema
+from serverkit import LiveServer, demo_server
+from supportbox.api.reporting import archive
+from supportbox.api.reporting.context import ReportContext
+from supportbox.api.reporting.links import LinkMaker
+from supportbox.auth import links as auth_links
+from supportbox.errors import LinkFailed
+from supportbox.screen.codec import Framebuffer
+from supportbox.storage.models import Presentation
+from videokit import close_to, decoded_bytes, quarters
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with demo_server(tmp_path_factory.mktemp("presentations")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def token(live: LiveServer) -> str:
+    api = live.credentials["api"]
+    with live.http() as http:
+        response = http.post(
+            "/oauth2/token",
+            auth=(api["client_id"], api["client_secret"]),
+            data={"grant_type": "client_credentials"},
+        )
+    found: str = response.json()["access_token"]
+    return found
+
+
+def report(live: LiveServer, token: str, **params: str) -> httpx.Response:
+    with live.http(headers={"Authorization": f"Bearer {token}"}) as http:
+        return http.get("/api/reporting", params=params)
+
+
+def watch_url(live: LiveServer, key: str, name: str) -> str:
+    """What the public site's key box does: the key to the watch page."""
+    with live.http() as http:
+        answer = http.get("/presentation", params={"key": key, "name": name})
+    assert answer.status_code == 303, answer.text
+    return str(answer.headers["location"])
+
+
+def attend(live: LiveServer, page: str) -> ClientConnection:
+    path = urlsplit(page)
+    token = path.path.rsplit("/", 1)[1]
+    return connect(f"{live.ws_url}/presentation/ws/{token}?{path.query}")
+
+
+def first_picture(ws: ClientConnection) -> Framebuffer:
+    framebuffer = Framebuffer()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        message = ws.recv(timeout=30)
+        if isinstance(message, bytes) and framebuffer.apply(message):
+            return framebuffer
+    raise AssertionError("no complete screen update arrived")
+
+
+def test_an_attendee_with_the_key_sees_the_screen_and_reports_tell_it(
+    live: LiveServer, token: str, tmp_path: Path
+) -> None:
+    picture = quarters(320, 200)
+    with presenting(live, picture) as running:
+        assert running.info is not None
+        lsid, key = running.info.lsid, running.info.key
+        assert running.info.recording
+        page = watch_url(live, key, "Bob")
+        assert page.startswith("/presentation/")
+        with attend(live, page) as ws:
+            hello = json.loads(ws.recv(timeout=30))
+            framebuffer = first_picture(ws)
+        seen = framebuffer.image()
+
+    assert hello["type"] == "presentation" and hello["lsid"] == lsid
+    assert seen.size == (320, 200)
+    assert seen.getpixel((80, 50)) == (220, 30, 40)
+    assert seen.getpixel((240, 150)) == (240, 240, 240)
+
+    # PresentationSession: the presenter, the attendee, the events
+    answer = report(live, token, generate_report="PresentationSession", lsid=lsid)
+    root = etree.fromstring(answer.content)
+    schema().assertValid(root)
+    [session] = root.findall("r:presentation_session", N)
+    assert session.get("lsid") == lsid
+    presenter = session.find("r:presenter", N)
+    assert presenter is not None and presenter.text
+    assert presenter.get("gsnumber") == "1" and presenter.get("id") == "1"
+    assert session.findtext("r:end_time", namespaces=N)
+    names = session.findall("r:attendee_list/r:attendee/r:name", N)
+    assert [n.text for n in names] == ["Bob"]
+    kinds = [e.get("event_type") for e in session.findall(".//r:event", N)]
+    assert kinds[0] == "Session Start" and kinds[-1] == "Session End"
+    assert "Conference Member Added" in kinds
+
+    # the listing, and SupportSession does not mistake it for support
+    listing = etree.fromstring(
+        report(
+            live,
+            token,
+            generate_report="PresentationSessionListing",
+            duration="0",
+            start_time=str(int(time.time()) - 3600),
+        ).content
+    )
+    schema().assertValid(listing)
+    summaries = listing.findall("r:presentation_session_summary", N)
+    assert [(s.get("lsid"), s.get("attendee_count")) for s in summaries] == [
+        (lsid, "1")
+    ]
+    support = report(live, token, generate_report="SupportSession", lsid=lsid)
+    assert lsid.encode() not in support.content
+
+    # the recording comes back and shows the picture
+    video = report(
+        live, token, generate_report="PresentationSessionRecording", lsid=lsid
+    )
+    assert video.headers["content-type"] == "video/mp4"
+    assert f'filename="{lsid}.mp4"' in video.headers["content-disposition"]
+    [(_t, frame), *_] = decoded_bytes(video.content, tmp_path)
+    assert close_to(frame.getpixel((80, 50)), (220, 30, 40))
+    link = session.findtext("r:presentation_recording_download_url", namespaces=N)
+    assert link
+    with httpx.Client() as http:
+        assert http.get(link).content == video.content
+
+
+def test_a_late_attendee_starts_from_the_latest_key_update(live: LiveServer) -> None:
+    picture = quarters(200, 120)
+    with presenting(live, picture, key_every=3600) as running:
+        assert running.info is not None
+        page = watch_url(live, running.info.key, "Early")
+        with attend(live, page) as early:
+            first_picture(early)  # the only key update has gone out
+        with attend(live, watch_url(live, running.info.key, "Late")) as late:
+            late.recv(timeout=30)
+            seen = first_picture(late).image()
+
+    assert seen.getpixel((150, 90)) == (240, 240, 240)
+
+
+def test_an_attendee_is_told_when_the_presentation_ends(live: LiveServer) -> None:
+    with presenting(live, quarters(64, 64)) as running:
+        assert running.info is not None
+        texts = []
+        with attend(live, watch_url(live, running.info.key, "Carol")) as ws:
+            first_picture(ws)
+            running.stop.set()
+            while "ended" not in texts:
+                message = ws.recv(timeout=30)
+                if isinstance(message, str):
+                    texts.append(json.loads(message)["type"])
+    assert texts[-1] == "ended"
+
+
+def test_a_wrong_or_ended_key_gets_a_clear_page(live: LiveServer) -> None:
+    with presenting(live, quarters(32, 32)) as running:
+        assert running.info is not None
+        key = running.info.key
+    with live.http() as http:
+        ended = http.get("/presentation", params={"key": key})
+        wrong = http.get("/presentation", params={"key": "not-a-key"})
+        form = http.get("/presentation")
+
+    assert ended.status_code == 404 and "presentation" in ended.text
+    assert wrong.status_code == 404
+    assert form.status_code == 200 and 'name="key"' in form.text
+
+
+def test_required_recording_that_cannot_be_written_refuses_to_present(
+    tmp_path: Path,
+) -> None:
+    with demo_server(tmp_path, require_screen_recording=True) as server:
+        (server.data_dir / "recordings").write_text("not a folder")
+        with (
+            pytest.raises(LinkFailed, match="recording is required"),
+            presenting(server, quarters(32, 32)),
+        ):
+            pass
+        with server.runtime.db() as db:
+            assert db.query(Presentation).filter_by(live=True).count() == 0
+
+
+def test_a_state_archive_lists_a_running_presentation_apart(live: LiveServer) -> None:
+    with presenting(live, quarters(32, 32)) as running:
+        assert running.info is not None
+        signer = auth_links.signer(live.runtime)
+        maker = LinkMaker(signer, live.settings.base_url, 60, time.time(), "api:t")
+        with live.runtime.db() as db:
+            ctx = ReportContext(db, {}, live.settings, maker)
+            state = archive.state_snapshot(ctx, time.time())
+
+    lsids = [row["lsid"] for row in (state["presentation_session"] or {}).values()]
+    assert running.info.lsid in lsids
+    support = state["support_session"] or {}
+    assert running.info.lsid not in [row["lsid"] for row in support.values()]
+    assert state["representative"] is None or all(
+        row["username"] != "alice" for row in state["representative"].values()
+    )
