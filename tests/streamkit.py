@@ -13,6 +13,7 @@ from livekit import PASSWORD
 from serverkit import LiveServer
 from supportbox.core.hub import OpenedSession
 from supportbox.remote.agent import CustomerAgent
+from supportbox.screen.agent import ScreenAgent
 from supportbox.streams import frames
 
 
@@ -24,6 +25,7 @@ class Side:
         self.json: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.data: asyncio.Queue[bytes] = asyncio.Queue()
         self.agent: CustomerAgent | None = None
+        self.screen: ScreenAgent | None = None
         self.reader = asyncio.ensure_future(self._read())
 
     async def _read(self) -> None:
@@ -35,6 +37,8 @@ class Side:
                     self.data.put_nowait(message)
                 continue
             frame = json.loads(message)
+            if self.screen is not None and await self.screen.handle(frame):
+                continue
             if self.agent is not None and await self.agent.handle(frame):
                 continue
             self.json.put_nowait(frame)
@@ -107,6 +111,8 @@ class Side:
     async def close(self) -> None:
         if self.agent is not None:
             await self.agent.close()
+        if self.screen is not None:
+            await self.screen.close()
         await self.ws.close()
         self.reader.cancel()
 

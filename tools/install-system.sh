@@ -7,6 +7,10 @@ set -u
 
 packages=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+# An X server for the screen-sharing tests, and small X tools they use.
+command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb)
+command -v xdotool >/dev/null 2>&1 || packages+=(xdotool)
+command -v xwininfo >/dev/null 2>&1 || packages+=(x11-utils)
 
 [ ${#packages[@]} -eq 0 ] && exit 0
 
@@ -22,5 +26,5 @@ if ! apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null 2
     || echo "install-system: installing ${packages[*]} failed; their tests will skip"
 fi
 # Debian starts nginx on port 80 after installing it; the tests run their own.
-if command -v service >/dev/null 2>&1; then service nginx stop >/dev/null 2>&1; fi
+if [[ " ${packages[*]} " == *" nginx "* ]] && command -v service >/dev/null 2>&1; then service nginx stop >/dev/null 2>&1; fi
 exit 0

@@ -19,6 +19,7 @@ from supportbox.core.hub import Hub
 from supportbox.core.sweeper import Sweeper
 from supportbox.live import endpoint as live
 from supportbox.presentation import live as presentations
+from supportbox.recording.sharing import recorder_for
 from supportbox.runtime import Runtime
 from supportbox.streams.relay import Relay
 from supportbox.web import admin, assets, console, health, public, recordings
@@ -58,5 +59,7 @@ def install(runtime: Runtime) -> None:
         runtime.settings.key_guess_limit, window=600.0
     )
     webhooks.install(runtime)
-    runtime.services["streams"] = Relay(runtime)
+    relay = runtime.services["streams"] = Relay(runtime)
+    # Every shared screen is recorded (unless the settings say otherwise).
+    relay.screens.recorder_factory = recorder_for
     presentations.install(runtime)

@@ -33,10 +33,11 @@ def register(commands: common.Subparsers) -> None:
     joiner.add_argument("--key", help="a 7-digit session key a representative gave")
     joiner.add_argument(
         "--allow",
-        metavar="shell,files",
+        metavar="shell,files,screen,control",
         default="",
-        help="allow command shells and/or file transfers without asking; "
-        "otherwise you are asked each time (refused in --json mode)",
+        help="allow command shells, file transfers, seeing the screen and "
+        "controlling it (each on its own) without asking; otherwise you are "
+        "asked each time (refused in --json mode)",
     )
     joiner.add_argument(
         "--files-dir",
@@ -135,9 +136,11 @@ def _consent(args: argparse.Namespace) -> Consent:
     from supportbox.clients.customer import Consent, default_files_dir
 
     allow = frozenset(a.strip() for a in args.allow.split(",") if a.strip())
-    unknown = allow - {"shell", "files"}
+    unknown = allow - {"shell", "files", "screen", "control"}
     if unknown:
-        raise InvalidInput(f"--allow takes shell and files, not {', '.join(unknown)}")
+        raise InvalidInput(
+            f"--allow takes shell, files, screen and control, not {', '.join(unknown)}"
+        )
     if args.files_dir is None:
         folder = default_files_dir()
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from supportbox.clients.console import Console
 from supportbox.clients.link import Link, first_server, live_urls
 from supportbox.errors import LinkFailed
 from supportbox.remote.agent import CustomerAgent
+from supportbox.screen.agent import ScreenAgent
 
 
 @dataclass
@@ -94,6 +95,13 @@ class Customer(App):
             files_dir=consent.files_dir,
             ask=None if console.as_json else self.ask,
         )
+        self.screen = ScreenAgent(
+            self._send_json,
+            self._send_bytes,
+            allow=consent.allow,
+            ask=None if console.as_json else self.ask,
+            notify=self._control_indicator,
+        )
         self.link.on_data = self.agent.data
         self.link.tap = self._tap
         self._asking = asyncio.Lock()
@@ -134,6 +142,8 @@ class Customer(App):
             await self.link.command("leave")
         elif line == "/revoke":
             await self.revoke()
+        elif line == "/unshare":
+            await self.screen.stop()
         else:
             await self.link.command("chat", body=line)
 
@@ -141,20 +151,38 @@ class Customer(App):
         if kind == "revoke":
             await self.revoke()
             return True
+        if kind == "unshare":
+            await self.screen.stop()
+            return True
         return False
 
     async def on_stop(self) -> None:
+        await self.screen.close()
         await self.agent.close()
 
     # shells and files
 
     async def _tap(self, frame: dict[str, Any]) -> bool:
         """Requests for the agent, handled in order with the binary frames."""
-        if not CustomerAgent.handles(str(frame.get("type"))):
+        kind = str(frame.get("type"))
+        if ScreenAgent.handles(kind):
+            if kind != "screen_ack":
+                self.console.frame(frame)
+            await self.screen.handle(frame)
+            return True
+        if not CustomerAgent.handles(kind):
             return False
         self.console.frame(frame)
         await self.agent.handle(frame)
         return True
+
+    def _control_indicator(self, line: str) -> None:
+        """Says, in the terminal, when remote control starts and ends."""
+        if self.console.as_json:
+            state = "active" if self.screen.controlled else "ended"
+            self.console.frame({"type": "control", "state": state})
+        else:
+            self.console.say(line)
 
     async def _send_json(self, frame: dict[str, Any]) -> None:
         fields = {k: v for k, v in frame.items() if k != "type"}
@@ -176,11 +204,15 @@ class Customer(App):
                 self._reply = None
 
     async def revoke(self) -> None:
+        # Control first: it is what acts on the screen right now.
+        controls = await self.screen.revoke()
         count = await self.agent.revoke()
         if self.console.as_json:
-            self.console.frame({"type": "revoked", "shells": count})
+            self.console.frame(
+                {"type": "revoked", "shells": count, "control": controls}
+            )
         else:
-            self.console.say(f"* closed {count} shell(s)")
+            self.console.say(f"* closed {count} shell(s), ended {controls} control(s)")
 
     async def on_end_of_input(self) -> None:
         if not self.ended:

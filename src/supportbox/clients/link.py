@@ -98,6 +98,11 @@ class Link:
         reply: dict[str, Any] = await future
         return reply
 
+    async def post(self, kind: str, **fields: Any) -> None:
+        """Send a message that has no answer (``screen_ack``); it is not
+        resent after a reconnect."""
+        await self._send(json.dumps({"type": kind, **fields}))
+
     async def send_bytes(self, frame: bytes) -> None:
         """Send a binary frame now; data is not resent after a reconnect
         (the server closes a dropped connection's channels)."""

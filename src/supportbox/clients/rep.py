@@ -11,6 +11,7 @@ from supportbox.clients.app import App
 from supportbox.clients.console import Console
 from supportbox.clients.link import Link, live_urls
 from supportbox.clients.rep_files import Files
+from supportbox.clients.rep_screen import ScreenViewer
 from supportbox.clients.rep_shell import Shells
 from supportbox.streams import frames
 
@@ -29,6 +30,10 @@ HELP = """commands (the current session is the last one joined):
                         (Ctrl-] leaves it and closes it)
   /send LOCAL REMOTE    send a file into the customer's allowed folder
   /fetch REMOTE [LOCAL] fetch a file from the customer's allowed folder
+  /screen [watch|stop]  ask to see the customer's screen / watch the one
+                        already shared / stop seeing it
+  /screenshot FILE.png  save the shared screen as it is now
+  /control  /release    ask to control the shared screen / give control back
   /quit                 log out
   anything else         chat in the current session"""
 
@@ -46,11 +51,13 @@ SESSION_COMMANDS = frozenset(
         "shell_open",
         "file_send",
         "file_fetch",
+        "screen_open",
+        "screen_watch",
     }
 )
 
 
-class Rep(Shells, Files, App):
+class Rep(ScreenViewer, Shells, Files, App):
     def __init__(
         self, server: str, username: str, password: str, console: Console, **kw: Any
     ) -> None:
@@ -146,6 +153,12 @@ class Rep(Shells, Files, App):
         elif name == "fetch" and 1 <= len(rest.split()) <= 2:
             remote, *local = rest.split()
             await self.fetch_file(remote, local[0] if local else ".")
+        elif name == "screen":
+            await self.screen_command(rest)
+        elif name == "screenshot" and rest:
+            await self.screenshot(rest)
+        elif name in ("control", "release"):
+            await self.control_command(release=name == "release")
         elif name == "survey" and self.last_left:
             pairs = (p.partition("=") for p in rest.split())
             await self.submit_survey(self.last_left, {k: v for k, _, v in pairs})
@@ -166,16 +179,22 @@ class Rep(Shells, Files, App):
     async def on_tap(self, frame: dict[str, Any]) -> bool:
         # Transfers follow their frames in the order they came with the data.
         await self.file_frame(frame)
+        await self.screen_frame(frame)
         return False
 
     async def on_data(self, frame: bytes) -> None:
         number, _chunk, data = frames.decode(frame)
+        if await self.screen_data(number, data):
+            return
         if not self.file_data(number, data):
             self.shell_data(number, data)
 
     async def on_local(self, kind: str, fields: dict[str, Any]) -> bool:
         if kind == "shell_input":
             await self.shell_input(fields)
+            return True
+        if kind == "screenshot" and "path" in fields:
+            await self.screenshot(str(fields["path"]))
             return True
         return False
 

@@ -31,7 +31,8 @@ from supportbox.runtime import Runtime
 #: Seconds a representative's queue view waits to gather changes.
 REFRESH_DELAY = 0.1
 
-Handler = Callable[["Connection", Message], Awaitable[dict[str, Any]]]
+#: A message's handler: the ``ok`` body, or None to send no ``ok``.
+Handler = Callable[["Connection", Message], Awaitable[dict[str, Any] | None]]
 Gone = Callable[["Connection", bool], Awaitable[None]]
 
 

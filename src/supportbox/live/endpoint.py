@@ -140,7 +140,10 @@ async def _dispatch(conn: Connection, msg: Message) -> dict[str, Any] | None:
         done = conn.registry.reply_to(conn.identity, msg.id)
         if done is not None:
             return {**done, "duplicate": True}
-    return protocol.ok_frame(msg.id, **await handler(conn, msg))
+    body = await handler(conn, msg)
+    if body is None:
+        return None  # a message answered only by what it causes (screen_ack)
+    return protocol.ok_frame(msg.id, **body)
 
 
 def routes() -> list[BaseRoute]:

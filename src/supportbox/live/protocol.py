@@ -20,7 +20,7 @@ from supportbox.streams.schemas import STREAM_SCHEMAS
 VERSION = 1
 
 #: Additions within version 1 that clients may rely on (docs/protocol.md).
-MINOR = 1
+MINOR = 2
 
 #: Largest text frame the server reads, in bytes; larger ones get an error.
 MAX_FRAME = 256 * 1024

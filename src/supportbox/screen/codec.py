@@ -7,7 +7,8 @@ One binary frame of a "screen" channel carries one *part* (big-endian)::
 
 Flag bit 0 marks the part that ends an update, bit 1 a key update (every
 tile of the screen follows). Each tile is a PNG or JPEG file. The format
-is fixed in docs/protocol.md ("Screen sharing (version 1.2)").
+is fixed in docs/protocol.md ("Screen sharing and remote control
+(version 1.2)").
 """
 
 from __future__ import annotations

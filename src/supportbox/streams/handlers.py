@@ -9,6 +9,7 @@ from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
 from supportbox.live.protocol import Message
 from supportbox.presentation.handlers import binary as presentation_binary
+from supportbox.screen import handlers as screen
 from supportbox.streams.relay import DOWNLOAD, SHELL, UPLOAD, relay_of
 
 MAX_SIZE = 10_000
@@ -137,6 +138,7 @@ REP_HANDLERS: dict[str, Handler] = {
     "file_send": file_send,
     "file_fetch": file_fetch,
     "file_end": file_end,
+    **screen.REP_HANDLERS,
 }
 
 CUSTOMER_HANDLERS: dict[str, Handler] = {
@@ -146,6 +148,7 @@ CUSTOMER_HANDLERS: dict[str, Handler] = {
     "file_refuse": file_refuse,
     "file_end": file_end,
     "file_done": file_done,
+    **screen.CUSTOMER_HANDLERS,
 }
 
 

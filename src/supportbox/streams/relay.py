@@ -1,11 +1,12 @@
-"""The server side of shells and file transfers.
+"""The server side of shells, file transfers and shared screens.
 
 A *channel* joins the representative who asked for it and the customer of
 the session. The relay passes the channel's binary frames from one side
 to the other, records every shell (output, input, resizes) as it passes,
 checks each transfer's size and SHA-256 on the way, and stores the events:
 ``Command Shell Session Started``, ``File Upload``/``File Download`` and
-their ``Failed`` forms.
+their ``Failed`` forms. Shared screens are channels too; what is
+particular to them lives in :mod:`supportbox.screen.sharing`.
 
 Both sides of a channel must be connected to the same server node; see
 docs/limitations.md.
@@ -26,7 +27,10 @@ from supportbox.logs import session_log
 from supportbox.recording.links import shell_links
 from supportbox.recording.shell import ShellRecorder
 from supportbox.runtime import Runtime
+from supportbox.screen.sharing import KIND as SCREEN
+from supportbox.screen.sharing import Screen, Screens
 from supportbox.streams import frames
+from supportbox.streams.states import OPEN, PENDING
 
 if TYPE_CHECKING:
     from supportbox.live.connection import Connection
@@ -36,9 +40,6 @@ SERVICE = "streams"
 SHELL = "shell"
 UPLOAD = "upload"
 DOWNLOAD = "download"
-
-PENDING = "pending"
-OPEN = "open"
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Channel:
     moved: int = 0
     digest: Any = field(default_factory=hashlib.sha256)
     chunks: int = 0
+    screen: Screen | None = None
 
 
 def relay_of(runtime: Runtime) -> Relay:
@@ -73,6 +75,7 @@ class Relay:
         self.customers: dict[str, Connection] = {}
         self.channels: dict[int, Channel] = {}
         self._numbers = itertools.count(1)
+        self.screens = Screens(self)
 
     @property
     def hub(self) -> Hub:
@@ -89,6 +92,7 @@ class Relay:
         for lsid, customer in list(self.customers.items()):
             if customer is conn:
                 del self.customers[lsid]
+        self.screens.unwatch(conn)
         for channel in list(self.channels.values()):
             if conn in (channel.rep, channel.customer):
                 await self.end(channel, "the other side disconnected", by=conn)
@@ -109,7 +113,7 @@ class Relay:
             raise NotFound(f"channel {number} is not a {kind} channel")
         return found
 
-    def _new(self, kind: str, rep: Connection, lsid: str, gs: int) -> Channel:
+    def new_channel(self, kind: str, rep: Connection, lsid: str, gs: int) -> Channel:
         channel = Channel(
             next(self._numbers), kind, lsid, rep, gs, self._customer(lsid)
         )
@@ -122,7 +126,7 @@ class Relay:
         self, rep: Connection, lsid: str, gs: int, width: int, height: int
     ) -> int:
         """Ask the customer for a shell; returns the channel number."""
-        channel = self._new(SHELL, rep, lsid, gs)
+        channel = self.new_channel(SHELL, rep, lsid, gs)
         channel.width, channel.height = width, height
         await channel.customer.send(
             {
@@ -190,7 +194,7 @@ class Relay:
             raise TransferRefused(
                 f"the file is larger than the limit of {limit} bytes", path, size
             )
-        channel = self._new(UPLOAD, rep, lsid, gs)
+        channel = self.new_channel(UPLOAD, rep, lsid, gs)
         channel.path, channel.size = path, size
         await channel.customer.send(
             {
@@ -205,7 +209,7 @@ class Relay:
 
     async def fetch_file(self, rep: Connection, lsid: str, gs: int, path: str) -> int:
         """The representative asks for a customer's file."""
-        channel = self._new(DOWNLOAD, rep, lsid, gs)
+        channel = self.new_channel(DOWNLOAD, rep, lsid, gs)
         channel.path = path
         await channel.customer.send(
             {"type": "file_request", "channel": channel.number, "path": path}
@@ -323,6 +327,9 @@ class Relay:
         if channel.state != OPEN:
             raise SessionStateError(f"channel {number} is not open")
         from_rep = conn is channel.rep
+        if channel.kind == SCREEN:
+            await self.screens.part(channel, conn, frame)
+            return
         if channel.kind == SHELL:
             assert channel.recorder is not None
             if from_rep:
@@ -346,16 +353,20 @@ class Relay:
     # closing
 
     async def end(self, channel: Channel, reason: str, by: Connection | None) -> None:
-        """Close a shell (either side may) or abandon a transfer."""
-        if channel.kind != SHELL:
+        """Close a shell or a screen (either side may) or abandon a transfer."""
+        if channel.kind not in (SHELL, SCREEN):
             await self.fail(channel, reason)
             return
         if self.channels.pop(channel.number, None) is None:
             return
-        frame = {"type": "shell_closed", "channel": channel.number, "reason": reason}
+        closed = "screen_closed" if channel.kind == SCREEN else "shell_closed"
+        frame = {"type": closed, "channel": channel.number, "reason": reason}
         for side in (channel.rep, channel.customer):
             if side is not by:
                 await side.send(frame)
+        if channel.kind == SCREEN:
+            await self.screens.closed(channel, reason)
+            return
         if channel.recorder is not None:
             await channel.recorder.close()
         session_log.info(

@@ -6,6 +6,8 @@ validate them without importing the relay.
 
 from __future__ import annotations
 
+from supportbox.screen.schemas import SCREEN_SCHEMAS
+
 STR, INT, OBJ, BOOL = "str", "int", "obj", "bool"
 
 STREAM_SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -32,4 +34,5 @@ STREAM_SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "file_refuse": {"channel": (INT, True), "reason": (STR, True)},
     "file_end": {"channel": (INT, True), "sha256": (STR, True)},
     "file_done": {"channel": (INT, True)},
+    **SCREEN_SCHEMAS,
 }

@@ -1,0 +1,229 @@
+"""The server side of shared screens, driven by a scripted customer:
+checking parts and input, and the recorder seam."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from livekit import open_session
+from serverkit import LiveServer
+from streamkit import Side, customer, representative
+from supportbox.errors import InvalidInput, SessionStateError
+from supportbox.screen import codec, inputs
+from supportbox.screen.recorder import ScreenSource
+from supportbox.streams import frames
+from supportbox.streams.relay import relay_of
+
+
+class FakeRecorder:
+    def __init__(self, source: ScreenSource) -> None:
+        self.source = source
+        self.frames: list[tuple[bytes, int, int, float]] = []
+        self.closed = 0
+        self.closed_at: float | None = None
+
+    def frame(self, fb_rgb: bytes, width: int, height: int, at: float) -> None:
+        self.frames.append((fb_rgb, width, height, at))
+
+    def close(self, at: float | None = None) -> tuple[str, str, int]:
+        self.closed += 1
+        self.closed_at = at
+        return ("screen.mp4", "0" * 64, 0)
+
+
+def red_update(width: int = 8, height: int = 8) -> list[bytes]:
+    tile = codec.encode_tile(Image.new("RGB", (width, height), (255, 0, 0)), 0, 0)
+    return codec.encode_update([tile], width, height, key=True)
+
+
+async def shared(server: LiveServer) -> tuple[Side, Side, int]:
+    """A customer without an agent (the test answers for it) and a rep."""
+    opened = open_session(server)
+    cust = await customer(server, opened, allow=())
+    cust.agent = None
+    rep = await representative(server)
+    await rep.send("accept", lsid=opened.lsid, id="a")
+    await rep.expect("ok", re="a")
+    await rep.send("screen_open", lsid=opened.lsid, id="s")
+    channel: int = (await rep.expect("ok", re="s"))["channel"]
+    await cust.expect("screen_request", channel=channel)
+    return cust, rep, channel
+
+
+def test_parts_are_checked_drawn_recorded_and_passed_on(server: LiveServer) -> None:
+    recorders: list[FakeRecorder] = []
+
+    async def factory(source: ScreenSource) -> FakeRecorder:
+        recorders.append(FakeRecorder(source))
+        return recorders[-1]
+
+    relay_of(server.runtime).screens.recorder_factory = factory
+
+    async def scenario() -> dict[str, Any]:
+        cust, rep, channel = await shared(server)
+        await cust.send("screen_accept", channel=channel, width=8, height=8, id="y")
+        await cust.expect("ok", re="y")
+        await rep.expect("screen_opened", channel=channel)
+        (part,) = red_update()
+        await cust.ws.send(frames.encode(channel, 0, part))
+        passed = frames.decode(await rep.data.get())[2]
+        await cust.ws.send(frames.encode(channel, 1, b"\x01\x00"))
+        malformed = await cust.expect("error")
+        await rep.ws.send(frames.encode(channel, 0, part))
+        wrong_way = await rep.expect("error")
+        await rep.send("screen_ack", channel=channel, update=1)
+        ack = await cust.expect("screen_ack", channel=channel)
+        await cust.send("screen_close", channel=channel, id="x")
+        await cust.expect("ok", re="x")
+        closed = await rep.expect("screen_closed", channel=channel)
+        await cust.close()
+        await rep.close()
+        return {
+            "passed": passed == part,
+            "malformed": malformed,
+            "wrong_way": wrong_way,
+            "ack": ack,
+            "closed": closed,
+        }
+
+    got = asyncio.run(scenario())
+
+    assert got["passed"]
+    assert got["malformed"]["code"] == "invalid"
+    assert got["wrong_way"]["code"] == "session_state"
+    assert got["ack"]["update"] == 1
+    assert got["closed"]["reason"] == "stopped by the customer"
+    (recorder,) = recorders
+    assert (recorder.source.width, recorder.source.height) == (8, 8)
+    assert [(w, h) for _rgb, w, h, _at in recorder.frames] == [(8, 8)]
+    assert recorder.frames[0][0] == bytes([255, 0, 0]) * 64
+    assert recorder.closed == 1
+    assert recorder.closed_at is not None
+    assert recorder.closed_at >= recorder.frames[0][3]
+
+
+def test_a_recorder_that_must_not_fail_refuses_the_sharing(server: LiveServer) -> None:
+    async def factory(source: ScreenSource) -> FakeRecorder:
+        raise SessionStateError("the screen recording cannot be written")
+
+    relay_of(server.runtime).screens.recorder_factory = factory
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        cust, rep, channel = await shared(server)
+        await cust.send("screen_accept", channel=channel, width=8, height=8, id="y")
+        refused = await cust.expect("error", re="y")
+        closed = await rep.expect("screen_closed", channel=channel)
+        await cust.close()
+        await rep.close()
+        return refused, closed
+
+    refused, closed = asyncio.run(scenario())
+
+    assert refused["code"] == "session_state"
+    assert closed["reason"] == "the screen recording cannot be written"
+
+
+def test_only_the_customer_grants_control_and_only_when_asked(
+    server: LiveServer,
+) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        cust, rep, channel = await shared(server)
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await rep.expect("screen_opened", channel=channel)
+        await cust.send("control_grant", channel=channel, id="g0")
+        unasked = await cust.expect("error", re="g0")
+        await rep.send("control_grant", channel=channel, id="g1")
+        by_rep = await rep.expect("error", re="g1")
+        await rep.send("control_request", channel=channel)
+        await cust.expect("control_request", channel=channel)
+        await cust.send("control_grant", channel=channel, id="g2")
+        await rep.expect("control_granted", channel=channel)
+        bad = {"event": "move", "x": -1, "y": 0}
+        await rep.send("screen_input", channel=channel, events=[bad], id="i")
+        invalid = await rep.expect("error", re="i")
+        await cust.close()
+        ended = await rep.expect("screen_closed", channel=channel)
+        await rep.close()
+        return [unasked, by_rep, invalid, ended]
+
+    unasked, by_rep, invalid, ended = asyncio.run(scenario())
+
+    assert unasked["code"] == "session_state"
+    assert by_rep["code"] == "forbidden"
+    assert invalid["code"] == "invalid"
+    assert ended["reason"] == "the other side disconnected"
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        ([], "1 to 64"),
+        ([{"event": "teleport"}], "one of"),
+        ([{"event": "move", "x": 1}], "y of move"),
+        ([{"event": "move", "x": 1, "y": True}], "integer"),
+        ([{"event": "button_down", "button": 12}], "1 to 9"),
+        ([{"event": "key_down", "key": ""}], "keysym"),
+        ([{"event": "wheel", "dx": 0, "dy": 99}], "-20 to 20"),
+    ],
+)
+def test_bad_input_events_are_refused_clearly(events: Any, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        inputs.check(events)
+
+
+def test_input_events_keep_only_their_fields() -> None:
+    checked = inputs.check([{"event": "key_down", "key": "a", "extra": "x"}])
+    assert checked == [{"event": "key_down", "key": "a"}]
+
+
+def test_a_second_rep_watches_from_the_servers_picture_without_control(
+    server: LiveServer,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        cust, alice, channel = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await alice.expect("screen_opened", channel=channel)
+        await cust.ws.send(frames.encode(channel, 0, red_update()[0]))
+        await alice.data.get()
+
+        bob = await representative(server, "bob")
+        await alice.send("invite", lsid=lsid, username="bob")
+        await bob.expect("offer", lsid=lsid)
+        await bob.send("join", lsid=lsid, id="j")
+        await bob.expect("ok", re="j")
+        await bob.send("screen_watch", lsid=lsid, id="w")
+        opened = await bob.expect("screen_opened", channel=channel)
+        await bob.expect("ok", re="w")
+        framebuffer = codec.Framebuffer()
+        first = framebuffer.apply(frames.decode(await bob.data.get())[2])
+
+        blue = codec.encode_tile(Image.new("RGB", (4, 4), (0, 0, 255)), 4, 4)
+        (change,) = codec.encode_update([blue], 8, 8, key=False)
+        await cust.ws.send(frames.encode(channel, 1, change))
+        framebuffer.apply(frames.decode(await bob.data.get())[2])
+        await bob.send("screen_input", channel=channel, events=[], id="i")
+        no_input = await bob.expect("error", re="i")
+        await cust.send("screen_close", channel=channel)
+        closed = await bob.expect("screen_closed", channel=channel)
+        for side in (cust, alice, bob):
+            await side.close()
+        return {
+            "opened": opened,
+            "first": first,
+            "picture": framebuffer.image(),
+            "no_input": no_input,
+            "closed": closed,
+        }
+
+    got = asyncio.run(scenario())
+
+    assert got["opened"]["viewer"] is True and got["first"] is True
+    assert got["picture"].getpixel((0, 0)) == (255, 0, 0)
+    assert got["picture"].getpixel((5, 5)) == (0, 0, 255)
+    assert got["no_input"]["code"] == "not_found"
+    assert got["closed"]["reason"] == "stopped by the customer"
