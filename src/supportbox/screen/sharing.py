@@ -129,7 +129,7 @@ class Screens:
             raise SessionStateError("only the customer sends screen parts")
         screen = _screen(channel)
         _number, _chunk, data = frames.decode(frame)
-        part = decode_part(data)
+        part = decode_part(bytes(data))
         async with screen.lock:
             completed = await asyncio.to_thread(screen.framebuffer.apply, part)
             screen.received += len(data)
