@@ -184,7 +184,7 @@ class Rep(ScreenViewer, Shells, Files, App):
 
     async def on_data(self, frame: bytes) -> None:
         number, _chunk, data = frames.decode(frame)
-        if await self.screen_data(number, bytes(data)):
+        if await self.screen_data(number, data):
             return
         if not self.file_data(number, data):
             self.shell_data(number, data)

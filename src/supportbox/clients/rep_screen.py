@@ -93,12 +93,12 @@ class ScreenViewer:
             self.control.discard(int(frame["channel"]))
             self.console.say(f"* no control: {frame.get('reason', '')}")
 
-    async def screen_data(self, number: int, data: bytes) -> bool:
+    async def screen_data(self, number: int, data: bytes | memoryview) -> bool:
         """A part of a shared screen; ``False`` when ``number`` is no screen."""
         framebuffer = self.screens.get(number)
         if framebuffer is None:
             return False
-        if not await asyncio.to_thread(framebuffer.apply, data):
+        if not await asyncio.to_thread(framebuffer.apply, bytes(data)):
             return True
         updates = framebuffer.updates
         await self.link.post("screen_ack", channel=number, update=updates)
