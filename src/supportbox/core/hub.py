@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from supportbox import ids
 from supportbox.broker import Broker
 from supportbox.core import events as ev
+from supportbox.core.batch import EventWriter
 from supportbox.core.events import Actor, Event
 from supportbox.core.presence import (
     QUEUES_CHANNEL,
@@ -42,8 +43,6 @@ from supportbox.errors import (
     NotFound,
     PermissionDenied,
     SessionStateError,
-    StorageError,
-    SupportboxError,
 )
 from supportbox.logs import session_log
 from supportbox.runtime import Runtime
@@ -87,15 +86,6 @@ class SessionRequest:
 
 
 @dataclass(frozen=True)
-class Pending:
-    """An events-only change waiting for the next batch."""
-
-    lsid: str
-    change: Callable[[SessionState, Session], tuple[Any, list[Event]]]
-    done: asyncio.Future[tuple[Any, list[Event]]]
-
-
-@dataclass(frozen=True)
 class OpenedSession:
     lsid: str
     customer_gs: int
@@ -128,8 +118,7 @@ class Hub(Presence):
         self.runtime = runtime
         self.broker = broker
         self.clients: dict[str, ConnectedClient] = {}
-        self._pending: list[Pending] = []
-        self._writer: asyncio.Task[None] | None = None
+        self.events = EventWriter(runtime, self._announce_events, self._write_turn)
         self._turns: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, asyncio.Lock
         ] = weakref.WeakKeyDictionary()
@@ -138,7 +127,7 @@ class Hub(Presence):
         return None
 
     async def stop(self) -> None:
-        return None
+        await self.events.stop()
 
     # the one path every change takes
 
@@ -151,82 +140,17 @@ class Hub(Presence):
     ) -> T:
         """Apply ``change``; ``members=False`` if it changes only the events.
 
-        Changes of the second kind that arrive while another is being
-        written are written together, in one transaction (a chat line is
-        most of what a busy server writes, and one commit for many is
-        what keeps its latency flat).
+        Changes of the second kind are written many to a transaction
+        (core/batch.py).
         """
         if not members:
-            return await self._append(lsid, change)
+            return await self.events.write(lsid, change)
         async with self._write_turn():
             result, events, before, after = await asyncio.to_thread(
                 self._change_sync, lsid, change
             )
         await self._announce(lsid, events, before, after)
         return result
-
-    async def _append(
-        self,
-        lsid: str,
-        change: Callable[[SessionState, Session], tuple[T, list[Event]]],
-    ) -> T:
-        done: asyncio.Future[tuple[T, list[Event]]] = (
-            asyncio.get_running_loop().create_future()
-        )
-        self._pending.append(Pending(lsid, change, done))
-        if len(self._pending) == 1:
-            self._writer = asyncio.create_task(self._write_pending())
-        result, _events = await done
-        return result
-
-    async def _write_pending(self) -> None:
-        async with self._write_turn():
-            batch, self._pending = self._pending, []
-            try:
-                outcomes = await asyncio.to_thread(self._append_sync, batch)
-            except BaseException as error:
-                failed = (
-                    error
-                    if isinstance(error, Exception)
-                    else StorageError("the server is stopping")
-                )
-                for item in batch:
-                    if not item.done.done():
-                        item.done.set_exception(failed)
-                if failed is not error:
-                    raise
-                return
-        for item, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                item.done.set_exception(outcome)
-                continue
-            await self._announce(item.lsid, outcome[1], ("", ""), ("", ""))
-            item.done.set_result(outcome)
-
-    def _append_sync(
-        self, batch: list[Pending]
-    ) -> list[tuple[Any, list[Event]] | Exception]:
-        # Rows are locked in lsid order, so that two nodes writing batches
-        # of the same sessions cannot deadlock; the sort keeps each
-        # session's own changes in the order they came.
-        order = sorted(range(len(batch)), key=lambda i: batch[i].lsid)
-        outcomes: list[tuple[Any, list[Event]] | Exception] = [
-            NotFound("not written")
-        ] * len(batch)
-        with self.runtime.write_db() as db, db.begin():
-            for i in order:
-                item = batch[i]
-                try:
-                    head, state = store.lock_for_events(db, item.lsid)
-                    result, events = item.change(state, db)
-                except SupportboxError as refused:
-                    outcomes[i] = refused
-                    continue
-                store.add_events(db, head, events)
-                for observer in self.runtime.observers:
-                    observer.on_events(db, item.lsid, state.external_key, events)
-                outcomes[i] = (result, events)
-        return outcomes
 
     def _write_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         # SQLite takes one writer at a time and makes the others poll for
@@ -263,6 +187,13 @@ class Hub(Presence):
         before: tuple[str, str],
         after: tuple[str, str],
     ) -> None:
+        await self._announce_events(lsid, events)
+        if "waiting" in (before[0], after[0]) and before != after:
+            await self.broker.publish(QUEUES_CHANNEL, {"type": "queues_changed"})
+            if after[0] == "waiting":
+                await self._offer(lsid, QueueRef.parse(after[1]))
+
+    async def _announce_events(self, lsid: str, events: list[Event]) -> None:
         channel = f"session:{lsid}"
         for event in events:
             await self.broker.publish(
@@ -274,10 +205,6 @@ class Hub(Presence):
                     "event": event.as_message(),
                 },
             )
-        if "waiting" in (before[0], after[0]) and before != after:
-            await self.broker.publish(QUEUES_CHANNEL, {"type": "queues_changed"})
-            if after[0] == "waiting":
-                await self._offer(lsid, QueueRef.parse(after[1]))
 
     # customers
 
