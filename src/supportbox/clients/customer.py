@@ -71,7 +71,7 @@ def default_files_dir() -> Path:
     return Path.home() / "Downloads" / "supportbox"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Consent:
     """What the customer allows without being asked, and where files go."""
 
@@ -81,7 +81,11 @@ class Consent:
 
 class Customer(App):
     def __init__(
-        self, ticket: Ticket, console: Console, consent: Consent, **kwargs: Any
+        self,
+        ticket: Ticket,
+        console: Console,
+        consent: Consent = Consent(),
+        **kwargs: Any,
     ) -> None:
         self.ticket = ticket
         super().__init__(Link(live_urls(ticket.server), self.hello), console, **kwargs)

@@ -34,14 +34,22 @@ def window_size() -> tuple[int, int]:
     return 80, 24
 
 
+def _stdin_fd() -> int:
+    """Standard input's descriptor; -1 when it has none (closed, a test's)."""
+    try:
+        return sys.stdin.fileno()
+    except (OSError, ValueError):
+        return -1
+
+
 class RawTerminal:
     def __init__(self, fd: int | None = None) -> None:
-        self.fd = sys.stdin.fileno() if fd is None else fd
+        self.fd = _stdin_fd() if fd is None else fd
         self._saved: list[Any] | None = None
 
     def enter(self) -> None:
         """Raw mode, if standard input is a terminal."""
-        if self._saved is not None or not os.isatty(self.fd):
+        if self._saved is not None or self.fd < 0 or not os.isatty(self.fd):
             return
         self._saved = termios.tcgetattr(self.fd)
         atexit.register(self.restore)
