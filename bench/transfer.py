@@ -11,9 +11,9 @@ over WebSockets. It measures, per run:
   checked and placed it and the server answered ``file_done``);
 * a file fetched from the customer (from ``file_fetch`` until the last
   byte and the checked ``file_end`` arrived and the hashes agree);
-* a raw TCP copy of the same bytes over loopback to a receiving process,
-  in the same run: the sender here, the receiver in its own process, as
-  the customer is;
+* a raw TCP copy of the same bytes over loopback to a receiving process
+  that writes them to a file, in the same run: the sender here, the
+  receiver in its own process, as the customer is;
 * shell output (``head -c ... /dev/zero | tr '\\0' a``) through the pty,
   the server and its recorder.
 
@@ -52,9 +52,11 @@ PASSWORD = "demo-rep-pass"
 CHUNK = frames.MAX_CHUNK
 COMMAND = "head -c {count} /dev/zero | tr '\\0' a; echo; echo END-$((1+1))\n"
 
-# The receiving ends of the raw copies: count the bytes, answer one byte.
-# "socket" is the kernel's speed (a C loop); "asyncio" is what a Python
-# program on asyncio streams, as the clients and the server are, reaches.
+# The receiving ends of the raw copies: write the bytes to a file, as the
+# customer does (and as `nc host port > file` would), then answer one
+# byte. "socket" is the kernel's speed (a C loop); "asyncio" is what a
+# Python program on asyncio streams, as the clients and the server are,
+# reaches.
 RECEIVERS = {
     "socket": """
 import socket, sys
@@ -63,11 +65,13 @@ print(listener.getsockname()[1], flush=True)
 conn, _ = listener.accept()
 want, got = int(sys.argv[1]), 0
 buffer = bytearray(1 << 20)
-while got < want:
-    n = conn.recv_into(buffer)
-    if not n:
-        break
-    got += n
+with open(sys.argv[2], "wb") as out:
+    while got < want:
+        n = conn.recv_into(buffer)
+        if not n:
+            break
+        out.write(memoryview(buffer)[:n])
+        got += n
 conn.sendall(b"k")
 """,
     "asyncio": """
@@ -76,11 +80,13 @@ async def main():
     done = asyncio.Event()
     async def take(reader, writer):
         want, got = int(sys.argv[1]), 0
-        while got < want:
-            block = await reader.read(1 << 20)
-            if not block:
-                break
-            got += len(block)
+        with open(sys.argv[2], "wb") as out:
+            while got < want:
+                block = await reader.read(1 << 20)
+                if not block:
+                    break
+                out.write(block)
+                got += len(block)
         writer.write(b"k")
         await writer.drain()
         writer.close()
@@ -107,9 +113,14 @@ def free_port() -> int:
         return port
 
 
+def raw_target() -> Path:
+    return Path(tempfile.gettempdir()) / f"supportbox-bench-raw-{os.getpid()}"
+
+
 def receiver(kind: str, size: int) -> tuple[subprocess.Popen[str], int]:
+    target = raw_target()
     process = subprocess.Popen(
-        [sys.executable, "-c", RECEIVERS[kind], str(size)],
+        [sys.executable, "-c", RECEIVERS[kind], str(size), str(target)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -128,6 +139,7 @@ def raw_socket(body: bytes) -> float:
         assert sock.recv(1) == b"k"
         seconds = time.perf_counter() - started
     process.wait(10)
+    raw_target().unlink(missing_ok=True)
     return seconds
 
 
@@ -144,6 +156,7 @@ async def raw_asyncio(body: bytes) -> float:
     seconds = time.perf_counter() - started
     writer.close()
     process.wait(10)
+    raw_target().unlink(missing_ok=True)
     return seconds
 
 
