@@ -9,7 +9,14 @@ import base64
 import json
 from typing import Any
 
-from supportbox.xml.writer import E, escape_attr, escape_text, render, xml_safe
+from supportbox.xml.writer import (
+    E,
+    escape_attr,
+    escape_carried,
+    escape_text,
+    render,
+    xml_safe,
+)
 
 
 def actor(tag: str, stored: dict[str, Any], with_gsnumber: bool = True) -> E:
@@ -92,14 +99,20 @@ class EventWriter:
     def __init__(self, depth: int) -> None:
         self.pad = "\t" * depth
         self.inner = "\t" * (depth + 1)
-        self._cache: dict[tuple[str, str], str] = {}
+        self._caches: dict[str, dict[str, str]] = {
+            tag: {}
+            for tag in ("performed_by", "destination", "data", "system_information")
+        }
+        self._kinds: dict[str, str] = {}
+        self._by = self._caches["performed_by"]
+        self._to = self._caches["destination"]
 
     def _cached(self, tag: str, raw: str) -> str:
-        key = (tag, raw)
-        found = self._cache.get(key)
+        cache = self._caches[tag]
+        found = cache.get(raw)
         if found is None:
-            if len(self._cache) > self.LIMIT:
-                self._cache.clear()
+            if len(cache) > self.LIMIT:
+                cache.clear()
             value = json.loads(raw)
             if tag == "data":
                 element = data(value)
@@ -107,35 +120,37 @@ class EventWriter:
                 element = system_information(value)
             else:
                 element = actor(tag, value)
-            found = render(element, len(self.inner))
-            self._cache[key] = found
+            found = cache[raw] = render(element, len(self.inner))
         return found
 
     def event(self, row: Any) -> str:
         """``row`` is a tuple of the events query of query.py, in its order."""
-        (_sid, _id, _seq, at, kind, by, to, text, filename, size, pairs, info) = row
-        head = (
-            f'{self.pad}<event timestamp="{int(at)}" event_type="{escape_attr(kind)}">'
-        )
-        parts = []
+        (_sid, at, kind, by, to, text, filename, size, pairs, info) = row
+        kind_attr = self._kinds.get(kind)
+        if kind_attr is None:
+            if len(self._kinds) > self.LIMIT:
+                self._kinds.clear()
+            kind_attr = self._kinds[kind] = escape_attr(kind)
+        head = f'{self.pad}<event timestamp="{int(at)}" event_type="{kind_attr}">'
+        inner = ""
         if by and by != "null":
-            parts.append(self._cached("performed_by", by))
+            inner = self._by.get(by) or self._cached("performed_by", by)
         if to and to != "null":
-            parts.append(self._cached("destination", to))
+            inner += self._to.get(to) or self._cached("destination", to)
         if text is not None:
-            if xml_safe(text):
-                parts.append(f"{self.inner}<body>{escape_text(text)}</body>\n")
+            escaped = escape_carried(text)
+            if escaped is not None:
+                inner += f"{self.inner}<body>{escaped}</body>\n"
             else:
-                parts.append(render(body(text), len(self.inner)))
+                inner += render(body(text), len(self.inner))
         if filename is not None:
-            name = escape_text(filename)
-            parts.append(f"{self.inner}<filename>{name}</filename>\n")
+            inner += f"{self.inner}<filename>{escape_text(filename)}</filename>\n"
         if size is not None:
-            parts.append(f"{self.inner}<filesize>{int(size)}</filesize>\n")
+            inner += f"{self.inner}<filesize>{int(size)}</filesize>\n"
         if pairs and pairs != "[]":
-            parts.append(self._cached("data", pairs))
+            inner += self._cached("data", pairs)
         if info and info != "null":
-            parts.append(self._cached("system_information", info))
-        if not parts:
+            inner += self._cached("system_information", info)
+        if not inner:
             return f"{head}</event>\n"
-        return f"{head}\n{''.join(parts)}{self.pad}</event>\n"
+        return f"{head}\n{inner}{self.pad}</event>\n"
