@@ -67,10 +67,13 @@ class Signer:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        # Keyed once; each MAC copies it (reports sign a link per session).
+        self._keyed = hmac.new(key, digestmod="sha256")
 
     def _mac(self, payload: str) -> str:
-        digest = hmac.digest(self._key, payload.encode(), "sha256")
-        return _b64(digest)
+        mac = self._keyed.copy()
+        mac.update(payload.encode())
+        return _b64(mac.digest())
 
     def sign(self, claims: Claims) -> str:
         fields = [claims.purpose, claims.subject, claims.audience, claims.expires_at]

@@ -123,34 +123,40 @@ class EventWriter:
             found = cache[raw] = render(element, len(self.inner))
         return found
 
-    def event(self, row: Any) -> str:
-        """``row`` is a tuple of the events query of query.py, in its order."""
-        (_sid, at, kind, by, to, text, filename, size, pairs, info) = row
-        kind_attr = self._kinds.get(kind)
-        if kind_attr is None:
-            if len(self._kinds) > self.LIMIT:
-                self._kinds.clear()
-            kind_attr = self._kinds[kind] = escape_attr(kind)
-        head = f'{self.pad}<event timestamp="{int(at)}" event_type="{kind_attr}">'
-        inner = ""
-        if by and by != "null":
-            inner = self._by.get(by) or self._cached("performed_by", by)
-        if to and to != "null":
-            inner += self._to.get(to) or self._cached("destination", to)
-        if text is not None:
-            escaped = escape_carried(text)
-            if escaped is not None:
-                inner += f"{self.inner}<body>{escaped}</body>\n"
+    def events(self, rows: list[Any]) -> str:
+        """The ``<event>`` lines of ``rows``, tuples of the events query of
+        query.py in its order."""
+        pad, inner = self.pad, self.inner
+        kinds, by_cache, to_cache = self._kinds, self._by, self._to
+        out = []
+        for _sid, at, kind, by, to, text, filename, size, pairs, info in rows:
+            kind_attr = kinds.get(kind)
+            if kind_attr is None:
+                if len(kinds) > self.LIMIT:
+                    kinds.clear()
+                kind_attr = kinds[kind] = escape_attr(kind)
+            head = f'{pad}<event timestamp="{int(at)}" event_type="{kind_attr}">'
+            lines = ""
+            if by and by != "null":
+                lines = by_cache.get(by) or self._cached("performed_by", by)
+            if to and to != "null":
+                lines += to_cache.get(to) or self._cached("destination", to)
+            if text is not None:
+                escaped = escape_carried(text)
+                if escaped is not None:
+                    lines += f"{inner}<body>{escaped}</body>\n"
+                else:
+                    lines += render(body(text), len(inner))
+            if filename is not None:
+                lines += f"{inner}<filename>{escape_text(filename)}</filename>\n"
+            if size is not None:
+                lines += f"{inner}<filesize>{int(size)}</filesize>\n"
+            if pairs and pairs != "[]":
+                lines += self._cached("data", pairs)
+            if info and info != "null":
+                lines += self._cached("system_information", info)
+            if lines:
+                out.append(f"{head}\n{lines}{pad}</event>\n")
             else:
-                inner += render(body(text), len(self.inner))
-        if filename is not None:
-            inner += f"{self.inner}<filename>{escape_text(filename)}</filename>\n"
-        if size is not None:
-            inner += f"{self.inner}<filesize>{int(size)}</filesize>\n"
-        if pairs and pairs != "[]":
-            inner += self._cached("data", pairs)
-        if info and info != "null":
-            inner += self._cached("system_information", info)
-        if not inner:
-            return f"{head}</event>\n"
-        return f"{head}\n{inner}{self.pad}</event>\n"
+                out.append(f"{head}</event>\n")
+        return "".join(out)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 from supportbox.api.reporting import events, query, surveys
 from supportbox.api.reporting.context import ReportContext, Stream
 from supportbox.api.reporting.format import bit, hms, iso, unix
 from supportbox.api.reporting.query import SessionBundle
+from supportbox.api.reporting.readahead import read_ahead
 from supportbox.xml.writer import (
     E,
     attr_of,
@@ -44,8 +46,11 @@ def support_session(ctx: ReportContext) -> Stream:
 def _session_list(ctx: ReportContext, chosen: query.Selection) -> Iterator[str]:
     renderer = SessionRenderer(ctx)
     yield open_root("session_list", ctx.namespace, **{"xmlns:xsi": XSI})
-    for batch in query.batches(ctx.db, chosen):
-        yield "".join(renderer.session(bundle) for bundle in batch)
+    # The next batch is read while this one is written (readahead.py).
+    batches = read_ahead(query.batches(ctx.db, chosen), "report-batches")
+    with closing(batches):
+        for batch in batches:
+            yield "".join(map(renderer.session, batch))
     yield close_root("session_list")
 
 
@@ -94,7 +99,7 @@ class SessionRenderer:
         out.append(_people(bundle.participants, finish))
         if bundle.events:
             out.append("\t\t<session_details>\n")
-            out.extend(map(self.events.event, bundle.events))
+            out.append(self.events.events(bundle.events))
             out.append("\t\t</session_details>\n")
         else:
             out.append("\t\t<session_details></session_details>\n")
@@ -172,7 +177,11 @@ def _time(tag: str, moment: float | None) -> str:
 
 
 def _people(participants: list[Any], finish: float) -> str:
-    """``primary_customer``, ``primary_rep``, ``customer_list``, ``rep_list``."""
+    """``primary_customer``, ``primary_rep``, ``customer_list``, ``rep_list``.
+
+    Participants' text columns are NOT NULL, so they go to escape_text() as
+    they are; ``user_id`` may be NULL and is written as E writes ``None``.
+    """
     customers = [p for p in participants if p.kind == "customer"]
     reps = [p for p in participants if p.kind == "representative"]
     primary = next((p for p in customers if p.is_primary), None)
@@ -183,13 +192,13 @@ def _people(participants: list[Any], finish: float) -> str:
     else:
         out = [
             f'\t\t<primary_customer gsnumber="{attr_of(primary.gsnumber)}">'
-            f"{text_of(primary.name)}</primary_customer>\n"
+            f"{escape_text(primary.name)}</primary_customer>\n"
         ]
     lead = next((p for p in reps if p.is_primary), None)
     if lead is not None:
         out.append(
             f'\t\t<primary_rep gsnumber="{attr_of(lead.gsnumber)}"'
-            f' id="{attr_of(lead.user_id)}">{text_of(lead.name)}</primary_rep>\n'
+            f' id="{attr_of(lead.user_id)}">{escape_text(lead.name)}</primary_rep>\n'
         )
     if customers:
         out.append("\t\t<customer_list>\n")
@@ -212,19 +221,19 @@ def customer(row: Any) -> str:
     get = stored.get
     return (
         f'\t\t\t<customer gsnumber="{attr_of(row.gsnumber)}">\n'
-        f"\t\t\t\t<username>{text_of(row.username)}</username>\n"
-        f"\t\t\t\t<public_ip>{text_of(row.public_ip)}</public_ip>\n"
-        f"\t\t\t\t<private_ip>{text_of(row.private_ip)}</private_ip>\n"
-        f"\t\t\t\t<hostname>{text_of(row.hostname)}</hostname>\n"
-        f"\t\t\t\t<os>{text_of(row.os)}</os>\n"
+        f"\t\t\t\t<username>{escape_text(row.username)}</username>\n"
+        f"\t\t\t\t<public_ip>{escape_text(row.public_ip)}</public_ip>\n"
+        f"\t\t\t\t<private_ip>{escape_text(row.private_ip)}</private_ip>\n"
+        f"\t\t\t\t<hostname>{escape_text(row.hostname)}</hostname>\n"
+        f"\t\t\t\t<os>{escape_text(row.os)}</os>\n"
         f"\t\t\t\t<primary_cust>{bit(row.is_primary)}</primary_cust>\n"
         "\t\t\t\t<info>\n"
-        f"\t\t\t\t\t<name>{text_of(str(get('name', row.name)))}</name>\n"
-        f"\t\t\t\t\t<company>{text_of(str(get('company', '')))}</company>\n"
+        f"\t\t\t\t\t<name>{escape_text(str(get('name', row.name)))}</name>\n"
+        f"\t\t\t\t\t<company>{escape_text(str(get('company', '')))}</company>\n"
         "\t\t\t\t\t<company_code>"
-        f"{text_of(str(get('company_code', '')))}</company_code>\n"
-        f"\t\t\t\t\t<issue>{text_of(str(get('issue', '')))}</issue>\n"
-        f"\t\t\t\t\t<details>{text_of(str(get('details', '')))}</details>\n"
+        f"{escape_text(str(get('company_code', '')))}</company_code>\n"
+        f"\t\t\t\t\t<issue>{escape_text(str(get('issue', '')))}</issue>\n"
+        f"\t\t\t\t\t<details>{escape_text(str(get('details', '')))}</details>\n"
         "\t\t\t\t</info>\n"
         "\t\t\t</customer>\n"
     )
@@ -239,20 +248,20 @@ def seconds_involved(row: Any, finish: float) -> int:
 
 def representative(row: Any, finish: float) -> str:
     """One ``<representative>`` of ``rep_list`` (depth 3), as text."""
-    name = text_of(row.name)
-    private = text_of(row.private_display_name or row.name)
+    name = escape_text(row.name)
+    private = escape_text(row.private_display_name or row.name)
     invited = "\t\t\t\t<invited>1</invited>\n" if row.invited else ""
     return (
         f'\t\t\t<representative gsnumber="{attr_of(row.gsnumber)}"'
         f' id="{attr_of(row.user_id)}">\n'
-        f"\t\t\t\t<username>{text_of(row.username)}</username>\n"
+        f"\t\t\t\t<username>{escape_text(row.username)}</username>\n"
         f"\t\t\t\t<display_name>{name}</display_name>\n"
         f"\t\t\t\t<public_display_name>{name}</public_display_name>\n"
         f"\t\t\t\t<private_display_name>{private}</private_display_name>\n"
-        f"\t\t\t\t<public_ip>{text_of(row.public_ip)}</public_ip>\n"
-        f"\t\t\t\t<private_ip>{text_of(row.private_ip)}</private_ip>\n"
-        f"\t\t\t\t<hostname>{text_of(row.hostname)}</hostname>\n"
-        f"\t\t\t\t<os>{text_of(row.os)}</os>\n"
+        f"\t\t\t\t<public_ip>{escape_text(row.public_ip)}</public_ip>\n"
+        f"\t\t\t\t<private_ip>{escape_text(row.private_ip)}</private_ip>\n"
+        f"\t\t\t\t<hostname>{escape_text(row.hostname)}</hostname>\n"
+        f"\t\t\t\t<os>{escape_text(row.os)}</os>\n"
         f"\t\t\t\t<session_owner>{bit(row.session_owner)}</session_owner>\n"
         f"\t\t\t\t<primary_rep>{bit(row.is_primary)}</primary_rep>\n"
         f"{invited}"
