@@ -17,7 +17,6 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from supportbox.api.reporting.readahead import read_ahead
 from supportbox.logs import log
 
 _END = object()
@@ -47,11 +46,7 @@ def _close(chunks: Iterator[str | bytes], db: Session) -> None:
 async def drive(
     name: str, chunks: Iterator[str | bytes], db: Session
 ) -> AsyncIterator[bytes]:
-    """The chunks of a report as bytes; closes ``db`` however it ends.
-
-    The next chunk is written while this one is sent (readahead.py).
-    """
-    chunks = read_ahead(chunks, "report-chunks")
+    """The chunks of a report as bytes; closes ``db`` however it ends."""
     sent = 0
     finished = False
     try:
