@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import secrets
@@ -51,6 +50,10 @@ class Claims:
     expires_at: int
 
 
+#: ``json.dumps(..., separators=(",", ":"))`` without a new encoder per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -64,14 +67,17 @@ class Signer:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        # Keyed once; each MAC copies it (reports sign a link per session).
+        self._keyed = hmac.new(key, digestmod="sha256")
 
     def _mac(self, payload: str) -> str:
-        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
-        return _b64(digest)
+        mac = self._keyed.copy()
+        mac.update(payload.encode())
+        return _b64(mac.digest())
 
     def sign(self, claims: Claims) -> str:
         fields = [claims.purpose, claims.subject, claims.audience, claims.expires_at]
-        payload = _b64(json.dumps(fields, separators=(",", ":")).encode())
+        payload = _b64(_COMPACT.encode(fields).encode())
         return f"{payload}.{self._mac(payload)}"
 
     def issue(self, purpose: str, subject: str, audience: str, lifetime: int) -> str:

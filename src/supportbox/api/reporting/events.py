@@ -9,7 +9,14 @@ import base64
 import json
 from typing import Any
 
-from supportbox.xml.writer import E, escape_attr, escape_text, render, xml_safe
+from supportbox.xml.writer import (
+    E,
+    escape_attr,
+    escape_carried,
+    escape_text,
+    render,
+    xml_safe,
+)
 
 
 def actor(tag: str, stored: dict[str, Any], with_gsnumber: bool = True) -> E:
@@ -92,14 +99,20 @@ class EventWriter:
     def __init__(self, depth: int) -> None:
         self.pad = "\t" * depth
         self.inner = "\t" * (depth + 1)
-        self._cache: dict[tuple[str, str], str] = {}
+        self._caches: dict[str, dict[str, str]] = {
+            tag: {}
+            for tag in ("performed_by", "destination", "data", "system_information")
+        }
+        self._kinds: dict[str, str] = {}
+        self._by = self._caches["performed_by"]
+        self._to = self._caches["destination"]
 
     def _cached(self, tag: str, raw: str) -> str:
-        key = (tag, raw)
-        found = self._cache.get(key)
+        cache = self._caches[tag]
+        found = cache.get(raw)
         if found is None:
-            if len(self._cache) > self.LIMIT:
-                self._cache.clear()
+            if len(cache) > self.LIMIT:
+                cache.clear()
             value = json.loads(raw)
             if tag == "data":
                 element = data(value)
@@ -107,35 +120,43 @@ class EventWriter:
                 element = system_information(value)
             else:
                 element = actor(tag, value)
-            found = render(element, len(self.inner))
-            self._cache[key] = found
+            found = cache[raw] = render(element, len(self.inner))
         return found
 
-    def event(self, row: Any) -> str:
-        """``row`` is a tuple of the events query of query.py, in its order."""
-        (_sid, _id, _seq, at, kind, by, to, text, filename, size, pairs, info) = row
-        head = (
-            f'{self.pad}<event timestamp="{int(at)}" event_type="{escape_attr(kind)}">'
-        )
-        parts = []
-        if by and by != "null":
-            parts.append(self._cached("performed_by", by))
-        if to and to != "null":
-            parts.append(self._cached("destination", to))
-        if text is not None:
-            if xml_safe(text):
-                parts.append(f"{self.inner}<body>{escape_text(text)}</body>\n")
+    def events(self, rows: list[Any]) -> str:
+        """The ``<event>`` lines of ``rows``, tuples of the events query of
+        query.py in its order."""
+        pad, inner = self.pad, self.inner
+        kinds, by_cache, to_cache = self._kinds, self._by, self._to
+        out = []
+        for _sid, at, kind, by, to, text, filename, size, pairs, info in rows:
+            kind_attr = kinds.get(kind)
+            if kind_attr is None:
+                if len(kinds) > self.LIMIT:
+                    kinds.clear()
+                kind_attr = kinds[kind] = escape_attr(kind)
+            head = f'{pad}<event timestamp="{int(at)}" event_type="{kind_attr}">'
+            lines = ""
+            if by and by != "null":
+                lines = by_cache.get(by) or self._cached("performed_by", by)
+            if to and to != "null":
+                lines += to_cache.get(to) or self._cached("destination", to)
+            if text is not None:
+                escaped = escape_carried(text)
+                if escaped is not None:
+                    lines += f"{inner}<body>{escaped}</body>\n"
+                else:
+                    lines += render(body(text), len(inner))
+            if filename is not None:
+                lines += f"{inner}<filename>{escape_text(filename)}</filename>\n"
+            if size is not None:
+                lines += f"{inner}<filesize>{int(size)}</filesize>\n"
+            if pairs and pairs != "[]":
+                lines += self._cached("data", pairs)
+            if info and info != "null":
+                lines += self._cached("system_information", info)
+            if lines:
+                out.append(f"{head}\n{lines}{pad}</event>\n")
             else:
-                parts.append(render(body(text), len(self.inner)))
-        if filename is not None:
-            name = escape_text(filename)
-            parts.append(f"{self.inner}<filename>{name}</filename>\n")
-        if size is not None:
-            parts.append(f"{self.inner}<filesize>{int(size)}</filesize>\n")
-        if pairs and pairs != "[]":
-            parts.append(self._cached("data", pairs))
-        if info and info != "null":
-            parts.append(self._cached("system_information", info))
-        if not parts:
-            return f"{head}</event>\n"
-        return f"{head}\n{''.join(parts)}{self.pad}</event>\n"
+                out.append(f"{head}</event>\n")
+        return "".join(out)
