@@ -74,9 +74,9 @@ def _session(
 
     lines = [f'\t<presentation_session lsid="{row.lsid}">\n']
     lines.extend(render(child, 2) for child in children)
-    details = [writer.event(e) for e in bundle.events]
-    if details:
-        lines += ["\t\t<session_details>\n", *details, "\t\t</session_details>\n"]
+    if bundle.events:
+        details = writer.events(bundle.events)
+        lines += ["\t\t<session_details>\n", details, "\t\t</session_details>\n"]
     else:
         lines.append("\t\t<session_details></session_details>\n")
     lines.append("\t</presentation_session>\n")
