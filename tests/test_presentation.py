@@ -21,6 +21,10 @@ from supportbox.api.reporting.context import ReportContext
 from supportbox.api.reporting.links import LinkMaker
 from supportbox.auth import links as auth_links
 from supportbox.errors import LinkFailed
+from supportbox.presentation import handlers
+from supportbox.presentation.live import presentations_of
+from supportbox.recording.feed import ScreenFeed
+from supportbox.runtime import Runtime
 from supportbox.screen.codec import Framebuffer
 from supportbox.storage.models import Presentation
 from videokit import close_to, decoded_bytes, quarters
@@ -214,3 +218,28 @@ def test_a_state_archive_lists_a_running_presentation_apart(live: LiveServer) ->
     assert state["representative"] is None or all(
         row["username"] != "alice" for row in state["representative"].values()
     )
+
+
+def test_a_presentation_whose_start_is_overtaken_by_a_stop_is_ended(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = presentations_of(live.runtime)
+    opened = handlers.start_screen_feed
+
+    async def overtaken(runtime: Runtime, lsid: str, kind: str) -> ScreenFeed | None:
+        feed = await opened(runtime, lsid, kind)
+        await service.stop()  # the server stops while the recording opens
+        return feed
+
+    monkeypatch.setattr(handlers, "start_screen_feed", overtaken)
+    try:
+        with (
+            pytest.raises(LinkFailed, match="ended before it began"),
+            presenting(live, quarters(32, 32)),
+        ):
+            pass
+    finally:
+        service.stopping = False
+    assert service.live == {}
+    with live.runtime.db() as db:
+        assert db.query(Presentation).filter_by(live=True).count() == 0

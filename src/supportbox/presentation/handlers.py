@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from supportbox.errors import ProtocolError, RecordingRequired
+from supportbox.errors import ProtocolError, RecordingRequired, SessionStateError
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
 from supportbox.live.protocol import Message
@@ -39,6 +39,13 @@ async def present_start(conn: Connection, msg: Message) -> dict[str, Any]:
     except RecordingRequired:
         await asyncio.to_thread(_end, conn, opened.lsid)
         raise
+    if conn.closing or service.stopping:
+        # the presenter went (or the server began to stop) while the
+        # recording opened: nobody would ever end this presentation
+        if feed is not None:
+            await feed.aclose()
+        await asyncio.to_thread(_end, conn, opened.lsid)
+        raise SessionStateError("the presentation ended before it began")
     channel = service.new_channel()
     service.live[opened.lsid] = LivePresentation(
         opened.lsid, conn, channel, opened.short_key, opened.url_token, feed

@@ -124,6 +124,7 @@ class Presentations:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.live: dict[str, LivePresentation] = {}
+        self.stopping = False
         self._numbers = itertools.count(FIRST_CHANNEL)
 
     def new_channel(self) -> int:
@@ -165,6 +166,7 @@ class Presentations:
 
     async def stop(self) -> None:
         """The server stops: every presentation here ends."""
+        self.stopping = True
         for lsid in list(self.live):
             await self.end(lsid)
 
