@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from lxml import etree
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from presentkit import presenting
@@ -20,8 +22,8 @@ from supportbox.api.reporting import archive
 from supportbox.api.reporting.context import ReportContext
 from supportbox.api.reporting.links import LinkMaker
 from supportbox.auth import links as auth_links
-from supportbox.errors import LinkFailed
-from supportbox.presentation import handlers
+from supportbox.errors import LinkFailed, SessionStateError
+from supportbox.presentation import handlers, store
 from supportbox.presentation.live import presentations_of
 from supportbox.recording.feed import ScreenFeed
 from supportbox.runtime import Runtime
@@ -62,10 +64,19 @@ def watch_url(live: LiveServer, key: str, name: str) -> str:
     return str(answer.headers["location"])
 
 
-def attend(live: LiveServer, page: str) -> ClientConnection:
+def attend(live: LiveServer, page: str, source: str = "") -> ClientConnection:
+    """The watch page's socket, from the loopback address ``source`` if given."""
     path = urlsplit(page)
     token = path.path.rsplit("/", 1)[1]
-    return connect(f"{live.ws_url}/presentation/ws/{token}?{path.query}")
+    url = f"{live.ws_url}/presentation/ws/{token}?{path.query}"
+    if not source:
+        return connect(url)
+    server = urlsplit(live.url)
+    assert server.hostname is not None and server.port is not None
+    sock = socket.create_connection(
+        (server.hostname, server.port), timeout=10, source_address=(source, 0)
+    )
+    return connect(url, sock=sock)
 
 
 def first_picture(ws: ClientConnection) -> Framebuffer:
@@ -243,3 +254,63 @@ def test_a_presentation_whose_start_is_overtaken_by_a_stop_is_ended(
     assert service.live == {}
     with live.runtime.db() as db:
         assert db.query(Presentation).filter_by(live=True).count() == 0
+
+
+def refusal(ws: ClientConnection) -> tuple[str, int | None]:
+    """The ``refused`` message of a socket the server turns away, and its code."""
+    message = json.loads(ws.recv(timeout=30))
+    assert message["type"] == "refused"
+    with pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=30)
+    code = closed.value.rcvd.code if closed.value.rcvd else None
+    return str(message["message"]), code
+
+
+def test_attendees_are_capped_per_presentation_and_per_address(
+    tmp_path: Path,
+) -> None:
+    limits = {"max_presentation_attendees": 3, "max_attendees_per_address": 2}
+    with (
+        demo_server(tmp_path, **limits) as server,
+        presenting(server, quarters(32, 32)) as running,
+    ):
+        assert running.info is not None
+        page = watch_url(server, running.info.key, "Dan")
+        with attend(server, page) as one, attend(server, page) as two:
+            for ws in (one, two):
+                assert json.loads(ws.recv(timeout=30))["type"] == "presentation"
+            with attend(server, page) as third:
+                same_address = refusal(third)
+            with attend(server, page, "127.0.0.2") as other:
+                assert json.loads(other.recv(timeout=30))["type"] == "presentation"
+                with attend(server, page, "127.0.0.3") as fourth:
+                    full = refusal(fourth)
+        # seats come free when attendees go
+        with attend(server, page) as again:
+            assert json.loads(again.recv(timeout=30))["type"] == "presentation"
+
+    assert same_address[1] == 4429 and "from your address" in same_address[0]
+    assert full[1] == 4429 and "full (3 attendees)" in full[0]
+
+
+def test_a_representative_presents_one_presentation_at_a_time(
+    live: LiveServer,
+) -> None:
+    with (
+        presenting(live, quarters(32, 32)),
+        pytest.raises(LinkFailed, match="already presenting"),
+        presenting(live, quarters(32, 32)),
+    ):
+        pass
+
+
+def test_an_ended_presentation_takes_no_attendee(live: LiveServer) -> None:
+    with presenting(live, quarters(32, 32)) as running:
+        assert running.info is not None
+        lsid = running.info.lsid
+    with (
+        live.runtime.write_db() as db,
+        db.begin(),
+        pytest.raises(SessionStateError, match="ended"),
+    ):
+        store.join(db, lsid, "Eve", "127.0.0.1")

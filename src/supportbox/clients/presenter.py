@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import platform
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -120,6 +121,10 @@ class Presenter:
         self.started: Started | None = None
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._reader: asyncio.Task[None] | None = None
+        # The server remembers replies by command id per representative
+        # (for resumes): ids unique to this presenter never get the reply
+        # of an earlier presenter's command.
+        self._id_prefix = secrets.token_hex(4)
         self._ids = 0
         self._chunk = 0
 
@@ -156,7 +161,7 @@ class Presenter:
     async def request(self, kind: str, **fields: Any) -> dict[str, Any]:
         assert self.ws is not None
         self._ids += 1
-        ident = f"p{self._ids}"
+        ident = f"p{self._id_prefix}-{self._ids}"
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[ident] = waiter
         await self.ws.send(json.dumps({"type": kind, "id": ident, **fields}))

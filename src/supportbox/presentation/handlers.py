@@ -21,7 +21,23 @@ WATCH_PATH = "/presentation"
 
 
 async def present_start(conn: Connection, msg: Message) -> dict[str, Any]:
-    """Start a presentation of this representative's screen."""
+    """Start a presentation of this representative's screen (one at a time)."""
+    service = presentations_of(conn.runtime)
+    user_id = conn.user_id
+    if user_id is None:
+        raise ProtocolError(protocol.FORBIDDEN, "you may not present")
+    if service.presenting(user_id):
+        raise SessionStateError(
+            "you are already presenting; stop that presentation first"
+        )
+    service.starting.add(user_id)
+    try:
+        return await _start(conn)
+    finally:
+        service.starting.discard(user_id)
+
+
+async def _start(conn: Connection) -> dict[str, Any]:
     runtime = conn.runtime
     service = presentations_of(runtime)
 

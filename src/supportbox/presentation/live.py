@@ -12,11 +12,19 @@ update, so one slow browser never holds back the presenter or the others.
 The replay is capped at ``REPLAY_LIMIT`` bytes; past it, late joiners
 wait for the presenter's next key update (the presenter client sends one
 every few seconds).
+
+A presentation seats at most ``max_presentation_attendees`` attendees,
+at most ``max_attendees_per_address`` of them from one client address
+(settings); a seat is taken (:meth:`LivePresentation.seat`) before the
+attendee is written to the database, so attendees joining at once cannot
+overfill it. A representative presents one presentation at a time (per
+node: the presentations live in this service's memory).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 from dataclasses import dataclass, field
@@ -85,6 +93,24 @@ class LivePresentation:
     replay_size: int = 0
     between: bool = True
     size: tuple[int, int] = (0, 0)
+    seats: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def seat(self, address: str, most: int, per_address: int) -> str | None:
+        """Take a seat for an attendee at ``address``; else why not."""
+        if self.seats.total() >= most:
+            return f"the presentation is full ({most} attendees)"
+        if self.seats[address] >= per_address:
+            return (
+                f"too many attendees from your address ({per_address}); "
+                "close another window of this presentation first"
+            )
+        self.seats[address] += 1
+        return None
+
+    def unseat(self, address: str) -> None:
+        self.seats[address] -= 1
+        if self.seats[address] <= 0:
+            del self.seats[address]
 
     def part(self, data: bytes) -> None:
         """One part from the presenter: check it, record it, fan it out."""
@@ -125,6 +151,8 @@ class Presentations:
         self.runtime = runtime
         self.live: dict[str, LivePresentation] = {}
         self.stopping = False
+        #: user ids of representatives whose presentation is starting
+        self.starting: set[int] = set()
         self._numbers = itertools.count(FIRST_CHANNEL)
 
     def new_channel(self) -> int:
@@ -135,6 +163,12 @@ class Presentations:
         if found is None:
             raise NotFound("the presentation has ended")
         return found
+
+    def presenting(self, user_id: int) -> bool:
+        """Whether ``user_id`` presents (or starts to) on this node."""
+        return user_id in self.starting or any(
+            p.presenter.user_id == user_id for p in self.live.values()
+        )
 
     def on_channel(self, conn: Connection, channel: int) -> LivePresentation | None:
         for presentation in self.live.values():
