@@ -11,7 +11,10 @@ link) skips ahead: its queue is emptied and it waits for the next key
 update, so one slow browser never holds back the presenter or the others.
 The replay is capped at ``REPLAY_LIMIT`` bytes; past it, late joiners
 wait for the presenter's next key update (the presenter client sends one
-every few seconds).
+every few seconds). ``REPLAY_LIMIT`` is half of ``ATTENDEE_BUFFER``, so a
+late joiner's queue takes the whole replay and still has room for the
+parts that follow it. (Every queue holds the same ``bytes`` objects: the
+buffer bounds how far a browser may lag, not memory per attendee.)
 
 A presentation seats at most ``max_presentation_attendees`` attendees,
 at most ``max_attendees_per_address`` of them from one client address
@@ -45,8 +48,8 @@ SERVICE = "presentations"
 #: Presentation channels are numbered apart from the relay's.
 FIRST_CHANNEL = 2**31
 
-ATTENDEE_BUFFER = 8 * 1024 * 1024
-REPLAY_LIMIT = 32 * 1024 * 1024
+REPLAY_LIMIT = 16 * 1024 * 1024
+ATTENDEE_BUFFER = 2 * REPLAY_LIMIT
 
 
 @dataclass
