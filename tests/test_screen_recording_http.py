@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from livekit import hub, on_server, open_session
 from reportkit import N, schema
 from serverkit import LiveServer, demo_server
 from supportbox.errors import RecordingRequired, SessionStateError
-from supportbox.recording import access
+from supportbox.recording import access, screen
 from supportbox.recording.sharing import (
     open_screen_recorder,
     recorder_for,
@@ -229,3 +230,26 @@ def test_the_relays_recorder_factory_records_its_framebuffer(
 
     [(_t, picture), *_] = decoded_bytes(answer.content, tmp_path)
     assert close_to(picture.getpixel((96, 72)), (240, 240, 240))
+
+
+def test_a_recording_whose_encoder_fails_is_removed_and_logged(
+    live: LiveServer,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*_args: object) -> object:
+        raise ValueError("forced encoder failure")
+
+    monkeypatch.setattr(screen, "picture", broken)
+    lsid = open_session(live).lsid
+    with caplog.at_level(logging.ERROR):
+        share(live, lsid, key_parts(quarters(64, 48)))
+
+    assert f"session {lsid}: screen recording 0 failed" in caplog.text
+    with live.runtime.db() as db:
+        assert db.query(Recording).filter(Recording.path.contains(lsid)).count() == 0
+    assert not list((live.data_dir / "recordings" / lsid).glob("*.mp4"))
+    on_server(live, hub(live).end(lsid))
+    answer = report(live, token, generate_report="SupportSessionRecording", lsid=lsid)
+    assert b"No recording exists for the given session." in answer.content
