@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PIL import Image
@@ -168,3 +169,36 @@ def test_a_feed_turns_screen_parts_into_recorded_pictures(tmp_path: Path) -> Non
     [(_t, first), *_rest] = decoded(path)
     assert close_to(first.getpixel((50, 37)), (220, 30, 40))
     assert close_to(first.getpixel((150, 112)), (240, 240, 240))
+
+
+class Flaky:
+    """A recorder whose first frame fails (a stand-in for a bug)."""
+
+    def __init__(self) -> None:
+        self.frames: list[tuple[int, int]] = []
+        self.calls = 0
+
+    def frame(self, rgb: bytes, width: int, height: int, at: float) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("forced failure")
+        self.frames.append((width, height))
+
+    def close(self, at: float | None = None) -> Closed:
+        return Closed("", "", 0)
+
+
+def test_a_feed_goes_on_after_an_unexpected_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    recorder = Flaky()
+    feed = ScreenFeed(cast(ScreenRecorder, recorder))
+    with caplog.at_level(logging.ERROR):
+        for image in (quarters(40, 30), quarters(50, 30)):
+            for part in key_parts(image):
+                feed.part(part)
+        feed.close()
+
+    assert recorder.frames == [(50, 30)]
+    assert "a part could not be recorded" in caplog.text
+    assert "forced failure" in caplog.text

@@ -7,7 +7,10 @@ feed's thread pastes the parts into a framebuffer
 whole picture each time an update completes. When more than ``buffer``
 bytes of parts wait, new parts are dropped and the framebuffer starts
 over from the next key update, so a recording can lose a stretch of
-picture but never holds the session back.
+picture but never holds the session back. A part that cannot be applied
+(malformed, or any other error, which is logged) also makes the
+framebuffer start over from the next key update; the thread never stops
+before :meth:`ScreenFeed.close`.
 """
 
 from __future__ import annotations
@@ -68,12 +71,20 @@ class ScreenFeed:
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
             data, at = item
-            with self._lock:
-                self._queued -= len(data)
-                if self._gap:
-                    self._gap = False
-                    self._framebuffer = Framebuffer()  # wait for a key update
-            self._apply(data, at)
+            try:
+                with self._lock:
+                    if self._gap:
+                        self._gap = False
+                        self._framebuffer = Framebuffer()  # wait for a key update
+                self._apply(data, at)
+            except Exception:
+                # whatever went wrong, the thread goes on: the recording
+                # resumes at the next key update
+                log.exception("screen recording: a part could not be recorded")
+                self._framebuffer = Framebuffer()
+            finally:
+                with self._lock:
+                    self._queued -= len(data)
 
     def _apply(self, data: bytes, at: float) -> None:
         framebuffer = self._framebuffer
