@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -15,6 +16,7 @@ from lxml import etree
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from livekit import PASSWORD
 from presentkit import presenting
 from reportkit import N, schema
 from serverkit import LiveServer, demo_server
@@ -22,6 +24,7 @@ from supportbox.api.reporting import archive
 from supportbox.api.reporting.context import ReportContext
 from supportbox.api.reporting.links import LinkMaker
 from supportbox.auth import links as auth_links
+from supportbox.clients.presenter import Presenter
 from supportbox.errors import LinkFailed, SessionStateError
 from supportbox.presentation import handlers, store
 from supportbox.presentation.live import presentations_of
@@ -314,3 +317,31 @@ def test_an_ended_presentation_takes_no_attendee(live: LiveServer) -> None:
         pytest.raises(SessionStateError, match="ended"),
     ):
         store.join(db, lsid, "Eve", "127.0.0.1")
+
+
+def test_the_presenter_surfaces_errors_and_fails_fast_when_the_link_drops(
+    live: LiveServer,
+) -> None:
+    service = presentations_of(live.runtime)
+
+    async def drop(lsid: str) -> None:
+        await service.get(lsid).presenter.websocket.close(1011)
+
+    async def scenario() -> Presenter:
+        presenter = Presenter(live.url, "alice", PASSWORD)
+        started = await presenter.open()
+        await presenter.send_parts([b"not a screen part"])
+        await presenter.request("ping")  # the error frame came before the pong
+        await asyncio.to_thread(live.run, drop(started.lsid))
+        began = time.monotonic()
+        with pytest.raises(LinkFailed, match="connection"):
+            await presenter.request("present_stop", lsid=started.lsid)
+        assert time.monotonic() - began < 10  # not the 30 s reply timeout
+        with pytest.raises(LinkFailed):
+            await presenter.send_parts([b"more"])
+        await presenter.close()
+        return presenter
+
+    presenter = asyncio.run(scenario())
+    assert [e["code"] for e in presenter.errors] == ["invalid"]
+    assert presenter.gone is not None
