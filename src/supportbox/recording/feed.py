@@ -1,7 +1,11 @@
 """Screen update parts in, recorded frames out.
 
-The relay hands :meth:`ScreenFeed.part` each binary frame of a shared
-screen as it forwards it; the call queues the bytes and returns. The
+A presentation hands :meth:`ScreenFeed.part` each screen update part the
+presenter sends; the call queues the bytes and returns. (The relay of
+support sessions does not use a feed: it keeps its own framebuffer and
+hands whole pictures to a recorder from
+:func:`supportbox.recording.sharing.recorder_for`, wired in
+``features.py``.) The
 feed's thread pastes the parts into a framebuffer
 (:class:`supportbox.screen.codec.Framebuffer`) and gives the recorder the
 whole picture each time an update completes. When more than ``buffer``

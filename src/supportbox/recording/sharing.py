@@ -71,9 +71,10 @@ async def start_screen_feed(
 ) -> ScreenFeed | None:
     """A feed of screen parts into a new recording, or ``None`` (see above).
 
-    The relay's seam: call it when a screen channel opens (refuse the
-    channel on :class:`RecordingRequired`), hand each binary frame's data
-    to ``feed.part()``, and ``await feed.aclose()`` when the channel ends.
+    Presentations use it (the relay uses :func:`recorder_for` instead):
+    call it when the screen starts (refuse on :class:`RecordingRequired`),
+    hand each screen update part to ``feed.part()``, and
+    ``await feed.aclose()`` when it ends.
     """
     recorder = await start_screen_recording(runtime, lsid, kind)
     return None if recorder is None else ScreenFeed(recorder)
