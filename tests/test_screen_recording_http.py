@@ -17,7 +17,7 @@ from lxml import etree
 
 import webclient
 from livekit import hub, on_server, open_session
-from reportkit import N, schema
+from reportkit import N, api_token, report, schema
 from serverkit import LiveServer, demo_server
 from supportbox.errors import RecordingRequired, SessionStateError
 from supportbox.recording import access, screen
@@ -41,20 +41,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def token(live: LiveServer) -> str:
-    api = live.credentials["api"]
-    with live.http() as http:
-        response = http.post(
-            "/oauth2/token",
-            auth=(api["client_id"], api["client_secret"]),
-            data={"grant_type": "client_credentials"},
-        )
-    found: str = response.json()["access_token"]
-    return found
-
-
-def report(live: LiveServer, token: str, **params: str) -> httpx.Response:
-    with live.http(headers={"Authorization": f"Bearer {token}"}) as http:
-        return http.get("/api/reporting", params=params)
+    return api_token(live)
 
 
 def share(live: LiveServer, lsid: str, parts: list[bytes]) -> None:
