@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from supportbox.errors import ProtocolError, RecordingRequired, SessionStateError
@@ -54,6 +55,12 @@ async def _start(conn: Connection) -> dict[str, Any]:
         feed = await start_screen_feed(runtime, opened.lsid, PRESENTATION)
     except RecordingRequired:
         await asyncio.to_thread(_end, conn, opened.lsid)
+        raise
+    except asyncio.CancelledError:
+        # the connection's work is cancelled (the server stops): the row
+        # must not stay live (a recorder opened meanwhile is not reached)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(_end, conn, opened.lsid)
         raise
     if conn.closing or service.stopping:
         # the presenter went (or the server began to stop) while the
