@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from functools import cache
+from typing import TYPE_CHECKING
 
+import httpx
 from lxml import etree
 
 from supportbox.api.reporting import links
@@ -15,8 +17,30 @@ from supportbox.api.reporting.schema import schema_text
 from supportbox.auth import links as auth_links
 from supportbox.runtime import Runtime
 
+if TYPE_CHECKING:
+    from serverkit import LiveServer
+
 NS = "http://www.bomgar.com/namespaces/API/reporting"
 N = {"r": NS}
+
+
+def api_token(live: LiveServer) -> str:
+    """A Reporting API bearer token of the demo API account of ``live``."""
+    api = live.credentials["api"]
+    with live.http() as http:
+        response = http.post(
+            "/oauth2/token",
+            auth=(api["client_id"], api["client_secret"]),
+            data={"grant_type": "client_credentials"},
+        )
+    found: str = response.json()["access_token"]
+    return found
+
+
+def report(live: LiveServer, token: str, **params: str) -> httpx.Response:
+    """``GET /api/reporting`` with ``params`` through the real server."""
+    with live.http(headers={"Authorization": f"Bearer {token}"}) as http:
+        return http.get("/api/reporting", params=params)
 
 
 @cache

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,16 +13,23 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from lxml import etree
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from livekit import PASSWORD
 from presentkit import presenting
-from reportkit import N, schema
+from reportkit import N, api_token, report, schema
 from serverkit import LiveServer, demo_server
 from supportbox.api.reporting import archive
 from supportbox.api.reporting.context import ReportContext
 from supportbox.api.reporting.links import LinkMaker
 from supportbox.auth import links as auth_links
-from supportbox.errors import LinkFailed
+from supportbox.clients.presenter import Presenter
+from supportbox.errors import LinkFailed, SessionStateError
+from supportbox.presentation import handlers, store
+from supportbox.presentation.live import presentations_of
+from supportbox.recording.feed import ScreenFeed
+from supportbox.runtime import Runtime
 from supportbox.screen.codec import Framebuffer
 from supportbox.storage.models import Presentation
 from videokit import close_to, decoded_bytes, quarters
@@ -34,20 +43,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def token(live: LiveServer) -> str:
-    api = live.credentials["api"]
-    with live.http() as http:
-        response = http.post(
-            "/oauth2/token",
-            auth=(api["client_id"], api["client_secret"]),
-            data={"grant_type": "client_credentials"},
-        )
-    found: str = response.json()["access_token"]
-    return found
-
-
-def report(live: LiveServer, token: str, **params: str) -> httpx.Response:
-    with live.http(headers={"Authorization": f"Bearer {token}"}) as http:
-        return http.get("/api/reporting", params=params)
+    return api_token(live)
 
 
 def watch_url(live: LiveServer, key: str, name: str) -> str:
@@ -58,10 +54,19 @@ def watch_url(live: LiveServer, key: str, name: str) -> str:
     return str(answer.headers["location"])
 
 
-def attend(live: LiveServer, page: str) -> ClientConnection:
+def attend(live: LiveServer, page: str, source: str = "") -> ClientConnection:
+    """The watch page's socket, from the loopback address ``source`` if given."""
     path = urlsplit(page)
     token = path.path.rsplit("/", 1)[1]
-    return connect(f"{live.ws_url}/presentation/ws/{token}?{path.query}")
+    url = f"{live.ws_url}/presentation/ws/{token}?{path.query}"
+    if not source:
+        return connect(url)
+    server = urlsplit(live.url)
+    assert server.hostname is not None and server.port is not None
+    sock = socket.create_connection(
+        (server.hostname, server.port), timeout=10, source_address=(source, 0)
+    )
+    return connect(url, sock=sock)
 
 
 def first_picture(ws: ClientConnection) -> Framebuffer:
@@ -211,6 +216,119 @@ def test_a_state_archive_lists_a_running_presentation_apart(live: LiveServer) ->
     assert running.info.lsid in lsids
     support = state["support_session"] or {}
     assert running.info.lsid not in [row["lsid"] for row in support.values()]
-    assert state["representative"] is None or all(
-        row["username"] != "alice" for row in state["representative"].values()
-    )
+    # no support session runs on this module's server: the presenter is no
+    # representative of one
+    assert state["representative"] is None
+
+
+def test_a_presentation_whose_start_is_overtaken_by_a_stop_is_ended(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = presentations_of(live.runtime)
+    opened = handlers.start_screen_feed
+
+    async def overtaken(runtime: Runtime, lsid: str, kind: str) -> ScreenFeed | None:
+        feed = await opened(runtime, lsid, kind)
+        await service.stop()  # the server stops while the recording opens
+        return feed
+
+    monkeypatch.setattr(handlers, "start_screen_feed", overtaken)
+    try:
+        with (
+            pytest.raises(LinkFailed, match="ended before it began"),
+            presenting(live, quarters(32, 32)),
+        ):
+            pass
+    finally:
+        service.stopping = False
+    assert service.live == {}
+    with live.runtime.db() as db:
+        assert db.query(Presentation).filter_by(live=True).count() == 0
+
+
+def refusal(ws: ClientConnection) -> tuple[str, int | None]:
+    """The ``refused`` message of a socket the server turns away, and its code."""
+    message = json.loads(ws.recv(timeout=30))
+    assert message["type"] == "refused"
+    with pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=30)
+    code = closed.value.rcvd.code if closed.value.rcvd else None
+    return str(message["message"]), code
+
+
+def test_attendees_are_capped_per_presentation_and_per_address(
+    tmp_path: Path,
+) -> None:
+    limits = {"max_presentation_attendees": 3, "max_attendees_per_address": 2}
+    with (
+        demo_server(tmp_path, **limits) as server,
+        presenting(server, quarters(32, 32)) as running,
+    ):
+        assert running.info is not None
+        page = watch_url(server, running.info.key, "Dan")
+        with attend(server, page) as one, attend(server, page) as two:
+            for ws in (one, two):
+                assert json.loads(ws.recv(timeout=30))["type"] == "presentation"
+            with attend(server, page) as third:
+                same_address = refusal(third)
+            with attend(server, page, "127.0.0.2") as other:
+                assert json.loads(other.recv(timeout=30))["type"] == "presentation"
+                with attend(server, page, "127.0.0.3") as fourth:
+                    full = refusal(fourth)
+        # seats come free when attendees go
+        with attend(server, page) as again:
+            assert json.loads(again.recv(timeout=30))["type"] == "presentation"
+
+    assert same_address[1] == 4429 and "from your address" in same_address[0]
+    assert full[1] == 4429 and "full (3 attendees)" in full[0]
+
+
+def test_a_representative_presents_one_presentation_at_a_time(
+    live: LiveServer,
+) -> None:
+    with (
+        presenting(live, quarters(32, 32)),
+        pytest.raises(LinkFailed, match="already presenting"),
+        presenting(live, quarters(32, 32)),
+    ):
+        pass
+
+
+def test_an_ended_presentation_takes_no_attendee(live: LiveServer) -> None:
+    with presenting(live, quarters(32, 32)) as running:
+        assert running.info is not None
+        lsid = running.info.lsid
+    with (
+        live.runtime.write_db() as db,
+        db.begin(),
+        pytest.raises(SessionStateError, match="ended"),
+    ):
+        store.join(db, lsid, "Eve", "127.0.0.1")
+
+
+def test_the_presenter_surfaces_errors_and_fails_fast_when_the_link_drops(
+    live: LiveServer,
+) -> None:
+    service = presentations_of(live.runtime)
+
+    async def drop(lsid: str) -> None:
+        await service.get(lsid).presenter.websocket.close(1011)
+
+    async def scenario() -> Presenter:
+        presenter = Presenter(live.url, "alice", PASSWORD)
+        started = await presenter.open()
+        await presenter.send_parts([b"not a screen part"])
+        await presenter.request("ping")  # the error frame came before the pong
+        await asyncio.to_thread(live.run, drop(started.lsid))
+        began = time.monotonic()
+        with pytest.raises(LinkFailed, match="connection"):
+            await presenter.request("present_stop", lsid=started.lsid)
+        assert time.monotonic() - began < 10  # not the 30 s reply timeout
+        with pytest.raises(LinkFailed):
+            await presenter.send_parts([b"more"])
+        await presenter.close()
+        return presenter
+
+    presenter = asyncio.run(scenario())
+    assert [e["code"] for e in presenter.errors] == ["invalid"]
+    assert presenter.gone is not None

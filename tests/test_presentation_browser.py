@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from playwright.sync_api import Browser
 
 from browserkit import browser, new_page, screenshot
 from presentkit import presenting
-from serverkit import LiveServer
+from serverkit import LiveServer, demo_server
 from videokit import COLOURS, probes, quarters
 
 pytestmark = pytest.mark.browser
@@ -46,3 +47,26 @@ def test_an_attendee_enters_the_key_on_the_public_site_and_sees_the_screen(
     assert seen["size"] == [width, height]
     for pixel, colour in zip(seen["pixels"], COLOURS, strict=True):
         assert pixel[:3] == list(colour), (pixel, colour)
+
+
+def test_a_refused_attendee_reads_why_on_the_page(
+    tmp_path: Path, browser: Browser
+) -> None:
+    with (
+        demo_server(tmp_path, max_attendees_per_address=1) as server,
+        presenting(server, quarters(64, 64)) as running,
+    ):
+        assert running.info is not None
+        watch = f"{server.url}/presentation?key={running.info.key}&name=Ed"
+        first = new_page(browser)
+        first.goto(watch)
+        first.wait_for_selector("#presentation:not([data-updates='0'])")
+        second = new_page(browser)
+        second.goto(watch)
+        second.wait_for_selector("#presentation[data-refused='1']")
+        status = second.locator("#status").inner_text()
+        screenshot(second, "presentation-refused")
+        first.close()
+        second.close()
+
+    assert "too many attendees from your address" in status

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
+import os
 import threading
 from pathlib import Path
+from typing import cast
 
 import pytest
+from PIL import Image
 
+from supportbox.recording import screen
 from supportbox.recording.feed import ScreenFeed
 from supportbox.recording.screen import Closed, ScreenRecorder
 from videokit import COLOURS, close_to, decoded, key_parts, probes, quarters
@@ -104,6 +110,45 @@ def test_a_recording_without_frames_is_an_empty_file(tmp_path: Path) -> None:
     assert recorder.close() is closed
 
 
+def open_files() -> set[str]:
+    """The files this process holds open."""
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            found.add(os.readlink(f"/proc/self/fd/{fd}"))
+    return found
+
+
+def test_an_encoder_error_is_logged_and_leaves_no_video(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "broken.mp4"
+    works = screen.picture
+    calls = []
+
+    def fails_after_one(
+        rgb: bytes, width: int, height: int, size: tuple[int, int]
+    ) -> Image.Image:
+        calls.append(width)
+        if len(calls) > 1:
+            raise ValueError("forced encoder failure")
+        return works(rgb, width, height, size)
+
+    monkeypatch.setattr(screen, "picture", fails_after_one)
+    recorder = ScreenRecorder(path, backlog=10)
+    image = quarters(64, 48)
+    with caplog.at_level(logging.ERROR):
+        for at in (0.0, 0.5, 1.0):
+            recorder.frame(image.tobytes(), 64, 48, at)
+        closed = recorder.close(at=2.0)
+
+    assert recorder.error == "forced encoder failure"
+    assert recorder.frames == 1 and len(calls) == 2  # nothing after the error
+    assert closed.size == 0 and path.read_bytes() == b""
+    assert "forced encoder failure" in caplog.text
+    assert str(path) not in open_files()
+
+
 def test_a_frame_that_is_not_rgb_of_its_size_is_refused(tmp_path: Path) -> None:
     recorder = ScreenRecorder(tmp_path / "bad.mp4")
     with pytest.raises(ValueError, match="width x height RGB"):
@@ -124,3 +169,36 @@ def test_a_feed_turns_screen_parts_into_recorded_pictures(tmp_path: Path) -> Non
     [(_t, first), *_rest] = decoded(path)
     assert close_to(first.getpixel((50, 37)), (220, 30, 40))
     assert close_to(first.getpixel((150, 112)), (240, 240, 240))
+
+
+class Flaky:
+    """A recorder whose first frame fails (a stand-in for a bug)."""
+
+    def __init__(self) -> None:
+        self.frames: list[tuple[int, int]] = []
+        self.calls = 0
+
+    def frame(self, rgb: bytes, width: int, height: int, at: float) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("forced failure")
+        self.frames.append((width, height))
+
+    def close(self, at: float | None = None) -> Closed:
+        return Closed("", "", 0)
+
+
+def test_a_feed_goes_on_after_an_unexpected_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    recorder = Flaky()
+    feed = ScreenFeed(cast(ScreenRecorder, recorder))
+    with caplog.at_level(logging.ERROR):
+        for image in (quarters(40, 30), quarters(50, 30)):
+            for part in key_parts(image):
+                feed.part(part)
+        feed.close()
+
+    assert recorder.frames == [(50, 30)]
+    assert "a part could not be recorded" in caplog.text
+    assert "forced failure" in caplog.text

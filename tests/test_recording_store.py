@@ -12,7 +12,7 @@ from pathlib import Path
 from serverkit import LiveServer
 from supportbox.core.hub import CustomerInfo, Hub, SessionRequest
 from supportbox.core.queues import QueueRef
-from supportbox.recording import asciicast
+from supportbox.recording import asciicast, store
 from supportbox.recording.shell import ShellRecorder
 from supportbox.storage.models import Recording
 
@@ -117,3 +117,20 @@ def test_verify_reports_recordings_still_being_written_without_failing(
 
     assert result.returncode == 0
     assert result.stdout == "0 recordings verified; 1 still open, not checked\n"
+
+
+def test_an_instance_number_is_not_reused_after_a_discard(server: LiveServer) -> None:
+    lsid = open_session(server)
+    runtime, settings = server.runtime, server.settings
+
+    def new() -> store.NewRecording:
+        with runtime.write_db() as db, db.begin():
+            return store.create(db, settings, lsid, store.SCREEN, "mp4")
+
+    first, second = new(), new()
+    with runtime.write_db() as db, db.begin():
+        store.discard(db, settings, first.id)
+    third = new()
+
+    assert (first.instance, second.instance, third.instance) == (0, 1, 2)
+    assert second.path.exists() and third.path.name == "screen-2.mp4"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -16,10 +17,10 @@ from lxml import etree
 
 import webclient
 from livekit import hub, on_server, open_session
-from reportkit import N, schema
+from reportkit import N, api_token, report, schema
 from serverkit import LiveServer, demo_server
 from supportbox.errors import RecordingRequired, SessionStateError
-from supportbox.recording import access
+from supportbox.recording import access, screen
 from supportbox.recording.sharing import (
     open_screen_recorder,
     recorder_for,
@@ -40,20 +41,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def token(live: LiveServer) -> str:
-    api = live.credentials["api"]
-    with live.http() as http:
-        response = http.post(
-            "/oauth2/token",
-            auth=(api["client_id"], api["client_secret"]),
-            data={"grant_type": "client_credentials"},
-        )
-    found: str = response.json()["access_token"]
-    return found
-
-
-def report(live: LiveServer, token: str, **params: str) -> httpx.Response:
-    with live.http(headers={"Authorization": f"Bearer {token}"}) as http:
-        return http.get("/api/reporting", params=params)
+    return api_token(live)
 
 
 def share(live: LiveServer, lsid: str, parts: list[bytes]) -> None:
@@ -229,3 +217,26 @@ def test_the_relays_recorder_factory_records_its_framebuffer(
 
     [(_t, picture), *_] = decoded_bytes(answer.content, tmp_path)
     assert close_to(picture.getpixel((96, 72)), (240, 240, 240))
+
+
+def test_a_recording_whose_encoder_fails_is_removed_and_logged(
+    live: LiveServer,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*_args: object) -> object:
+        raise ValueError("forced encoder failure")
+
+    monkeypatch.setattr(screen, "picture", broken)
+    lsid = open_session(live).lsid
+    with caplog.at_level(logging.ERROR):
+        share(live, lsid, key_parts(quarters(64, 48)))
+
+    assert f"session {lsid}: screen recording 0 failed" in caplog.text
+    with live.runtime.db() as db:
+        assert db.query(Recording).filter(Recording.path.contains(lsid)).count() == 0
+    assert not list((live.data_dir / "recordings" / lsid).glob("*.mp4"))
+    on_server(live, hub(live).end(lsid))
+    answer = report(live, token, generate_report="SupportSessionRecording", lsid=lsid)
+    assert b"No recording exists for the given session." in answer.content

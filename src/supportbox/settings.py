@@ -199,6 +199,19 @@ SETTINGS: tuple[Setting, ...] = (
         "refuse to start screen sharing when its recording cannot be written",
         _bool,
     ),
+    Setting(
+        "max_presentation_attendees",
+        "100",
+        "attendees one presentation may have at once; more are refused",
+        _positive,
+    ),
+    Setting(
+        "max_attendees_per_address",
+        "5",
+        "attendees of one presentation that may watch from one client "
+        "address at once; more are refused",
+        _positive,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -231,6 +244,8 @@ class Settings:
     report_link_ttl: int = 30 * 86400
     screen_recording: bool = True
     require_screen_recording: bool = False
+    max_presentation_attendees: int = 100
+    max_attendees_per_address: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -8,6 +8,12 @@ sends what changed as screen update parts (docs/protocol.md,
 pixels changed travel, as PNG. Every ``key_every`` seconds a key update
 (every tile) goes out, so that attendees who join late, or fell behind,
 catch up.
+
+A reader task takes the server's text frames: replies go to the request
+waiting for them; an ``error`` frame that answers no request (a part the
+server refused, say) is logged and kept in :attr:`Presenter.errors`.
+When the link drops, the reader logs it and every waiting request fails
+at once with :class:`LinkFailed` (as do later ones).
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import platform
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -25,6 +33,7 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageChops
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from supportbox.clients.link import live_url
 from supportbox.errors import AuthError, LinkFailed
@@ -32,6 +41,8 @@ from supportbox.screen import codec
 from supportbox.streams import frames
 
 TILE = 128
+
+log = logging.getLogger("supportbox.presenter")
 
 
 class Source(Protocol):
@@ -120,6 +131,14 @@ class Presenter:
         self.started: Started | None = None
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._reader: asyncio.Task[None] | None = None
+        #: ``error`` frames the server sent that answered no request
+        self.errors: list[dict[str, Any]] = []
+        #: why the link is gone, once the reader has stopped
+        self.gone: LinkFailed | None = None
+        # The server remembers replies by command id per representative
+        # (for resumes): ids unique to this presenter never get the reply
+        # of an earlier presenter's command.
+        self._id_prefix = secrets.token_hex(4)
         self._ids = 0
         self._chunk = 0
 
@@ -143,7 +162,12 @@ class Presenter:
         if welcome.get("type") != "welcome":
             raise AuthError(str(welcome.get("message", "the server refused the login")))
         self._reader = asyncio.create_task(self._read(self.ws))
-        reply = await self.request("present_start")
+        try:
+            reply = await self.request("present_start")
+        except BaseException:
+            await self.ws.close()
+            self._reader.cancel()
+            raise
         self.started = Started(
             reply["lsid"],
             reply["key"],
@@ -156,28 +180,71 @@ class Presenter:
     async def request(self, kind: str, **fields: Any) -> dict[str, Any]:
         assert self.ws is not None
         self._ids += 1
-        ident = f"p{self._ids}"
+        ident = f"p{self._id_prefix}-{self._ids}"
+        if self.gone is not None:
+            raise self.gone
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[ident] = waiter
-        await self.ws.send(json.dumps({"type": kind, "id": ident, **fields}))
-        reply: dict[str, Any] = await asyncio.wait_for(waiter, 30)
+        try:
+            await self.ws.send(json.dumps({"type": kind, "id": ident, **fields}))
+            reply: dict[str, Any] = await asyncio.wait_for(waiter, 30)
+        except ConnectionClosed as exc:
+            raise LinkFailed(
+                f"{kind} failed: the connection was lost ({exc})"
+            ) from None
+        except TimeoutError:
+            raise LinkFailed(f"{kind} failed: no answer within 30 seconds") from None
+        finally:
+            self._waiters.pop(ident, None)
         if reply.get("type") == "error":
             raise LinkFailed(f"{kind} failed: {reply.get('message')}")
         return reply
 
     async def _read(self, ws: ClientConnection) -> None:
-        with contextlib.suppress(Exception):
+        reason = "the server closed the connection"
+        try:
             async for text in ws:
+                if isinstance(text, bytes):
+                    continue  # nothing binary comes to a presenter
                 frame = json.loads(text)
                 waiter = self._waiters.pop(str(frame.get("re")), None)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(frame)
+                elif frame.get("type") == "error":
+                    self.errors.append(frame)
+                    log.warning(
+                        "the server reported an error: %s (%s)",
+                        frame.get("message"),
+                        frame.get("code"),
+                    )
+        except ConnectionClosed as exc:
+            reason = f"the connection to the server was lost ({exc})"
+        except Exception as exc:  # a garbled frame: the link is unusable
+            log.exception("reading from the server failed")
+            reason = f"reading from the server failed ({exc})"
+        finally:
+            self._lost(reason)
+
+    def _lost(self, reason: str) -> None:
+        self.gone = LinkFailed(reason)
+        if self._waiters:
+            log.error("%s; %d request(s) fail", reason, len(self._waiters))
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(LinkFailed(reason))
+        self._waiters.clear()
 
     async def send_parts(self, parts: list[bytes]) -> None:
         assert self.ws is not None and self.started is not None
-        for part in parts:
-            await self.ws.send(frames.encode(self.started.channel, self._chunk, part))
-            self._chunk += 1
+        if self.gone is not None:
+            raise self.gone
+        try:
+            for part in parts:
+                frame = frames.encode(self.started.channel, self._chunk, part)
+                await self.ws.send(frame)
+                self._chunk += 1
+        except ConnectionClosed as exc:
+            raise LinkFailed(f"the connection to the server was lost ({exc})") from None
 
     async def share(
         self,

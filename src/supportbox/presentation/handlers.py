@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
-from supportbox.errors import ProtocolError, RecordingRequired
+from supportbox.errors import ProtocolError, RecordingRequired, SessionStateError
 from supportbox.live import protocol
 from supportbox.live.connection import Connection, Handler
 from supportbox.live.protocol import Message
@@ -21,7 +22,23 @@ WATCH_PATH = "/presentation"
 
 
 async def present_start(conn: Connection, msg: Message) -> dict[str, Any]:
-    """Start a presentation of this representative's screen."""
+    """Start a presentation of this representative's screen (one at a time)."""
+    service = presentations_of(conn.runtime)
+    user_id = conn.user_id
+    if user_id is None:
+        raise ProtocolError(protocol.FORBIDDEN, "you may not present")
+    if service.presenting(user_id):
+        raise SessionStateError(
+            "you are already presenting; stop that presentation first"
+        )
+    service.starting.add(user_id)
+    try:
+        return await _start(conn)
+    finally:
+        service.starting.discard(user_id)
+
+
+async def _start(conn: Connection) -> dict[str, Any]:
     runtime = conn.runtime
     service = presentations_of(runtime)
 
@@ -39,6 +56,19 @@ async def present_start(conn: Connection, msg: Message) -> dict[str, Any]:
     except RecordingRequired:
         await asyncio.to_thread(_end, conn, opened.lsid)
         raise
+    except asyncio.CancelledError:
+        # the connection's work is cancelled (the server stops): the row
+        # must not stay live (a recorder opened meanwhile is not reached)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(_end, conn, opened.lsid)
+        raise
+    if conn.closing or service.stopping:
+        # the presenter went (or the server began to stop) while the
+        # recording opened: nobody would ever end this presentation
+        if feed is not None:
+            await feed.aclose()
+        await asyncio.to_thread(_end, conn, opened.lsid)
+        raise SessionStateError("the presentation ended before it began")
     channel = service.new_channel()
     service.live[opened.lsid] = LivePresentation(
         opened.lsid, conn, channel, opened.short_key, opened.url_token, feed

@@ -11,12 +11,23 @@ link) skips ahead: its queue is emptied and it waits for the next key
 update, so one slow browser never holds back the presenter or the others.
 The replay is capped at ``REPLAY_LIMIT`` bytes; past it, late joiners
 wait for the presenter's next key update (the presenter client sends one
-every few seconds).
+every few seconds). ``REPLAY_LIMIT`` is half of ``ATTENDEE_BUFFER``, so a
+late joiner's queue takes the whole replay and still has room for the
+parts that follow it. (Every queue holds the same ``bytes`` objects: the
+buffer bounds how far a browser may lag, not memory per attendee.)
+
+A presentation seats at most ``max_presentation_attendees`` attendees,
+at most ``max_attendees_per_address`` of them from one client address
+(settings); a seat is taken (:meth:`LivePresentation.seat`) before the
+attendee is written to the database, so attendees joining at once cannot
+overfill it. A representative presents one presentation at a time (per
+node: the presentations live in this service's memory).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 from dataclasses import dataclass, field
@@ -37,8 +48,8 @@ SERVICE = "presentations"
 #: Presentation channels are numbered apart from the relay's.
 FIRST_CHANNEL = 2**31
 
-ATTENDEE_BUFFER = 8 * 1024 * 1024
-REPLAY_LIMIT = 32 * 1024 * 1024
+REPLAY_LIMIT = 16 * 1024 * 1024
+ATTENDEE_BUFFER = 2 * REPLAY_LIMIT
 
 
 @dataclass
@@ -85,6 +96,24 @@ class LivePresentation:
     replay_size: int = 0
     between: bool = True
     size: tuple[int, int] = (0, 0)
+    seats: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def seat(self, address: str, most: int, per_address: int) -> str | None:
+        """Take a seat for an attendee at ``address``; else why not."""
+        if self.seats.total() >= most:
+            return f"the presentation is full ({most} attendees)"
+        if self.seats[address] >= per_address:
+            return (
+                f"too many attendees from your address ({per_address}); "
+                "close another window of this presentation first"
+            )
+        self.seats[address] += 1
+        return None
+
+    def unseat(self, address: str) -> None:
+        self.seats[address] -= 1
+        if self.seats[address] <= 0:
+            del self.seats[address]
 
     def part(self, data: bytes) -> None:
         """One part from the presenter: check it, record it, fan it out."""
@@ -124,6 +153,9 @@ class Presentations:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.live: dict[str, LivePresentation] = {}
+        self.stopping = False
+        #: user ids of representatives whose presentation is starting
+        self.starting: set[int] = set()
         self._numbers = itertools.count(FIRST_CHANNEL)
 
     def new_channel(self) -> int:
@@ -134,6 +166,12 @@ class Presentations:
         if found is None:
             raise NotFound("the presentation has ended")
         return found
+
+    def presenting(self, user_id: int) -> bool:
+        """Whether ``user_id`` presents (or starts to) on this node."""
+        return user_id in self.starting or any(
+            p.presenter.user_id == user_id for p in self.live.values()
+        )
 
     def on_channel(self, conn: Connection, channel: int) -> LivePresentation | None:
         for presentation in self.live.values():
@@ -165,6 +203,7 @@ class Presentations:
 
     async def stop(self) -> None:
         """The server stops: every presentation here ends."""
+        self.stopping = True
         for lsid in list(self.live):
             await self.end(lsid)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from supportbox import ids
 from supportbox.core import events as ev
 from supportbox.core.events import Actor, Event
-from supportbox.errors import InvalidInput
+from supportbox.errors import InvalidInput, SessionStateError
 from supportbox.storage import sessions as session_store
 from supportbox.storage.models import Participant, Presentation, SupportSession
 
@@ -111,8 +111,13 @@ def find_live(db: Session, code: str) -> str | None:
 
 
 def join(db: Session, lsid: str, name: str, public_ip: str) -> int:
-    """Add an attendee; returns its gsnumber."""
+    """Add an attendee; returns its gsnumber.
+
+    Raises :class:`SessionStateError` when the presentation has ended.
+    """
     row = session_store.lock(db, lsid)
+    if row.end_time is not None or row.session_type != SESSION_TYPE:
+        raise SessionStateError("the presentation has ended")
     gs = row.next_gsnumber
     row.next_gsnumber += 1
     db.add(

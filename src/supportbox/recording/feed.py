@@ -1,13 +1,20 @@
 """Screen update parts in, recorded frames out.
 
-The relay hands :meth:`ScreenFeed.part` each binary frame of a shared
-screen as it forwards it; the call queues the bytes and returns. The
+A presentation hands :meth:`ScreenFeed.part` each screen update part the
+presenter sends; the call queues the bytes and returns. (The relay of
+support sessions does not use a feed: it keeps its own framebuffer and
+hands whole pictures to a recorder from
+:func:`supportbox.recording.sharing.recorder_for`, wired in
+``features.py``.) The
 feed's thread pastes the parts into a framebuffer
 (:class:`supportbox.screen.codec.Framebuffer`) and gives the recorder the
 whole picture each time an update completes. When more than ``buffer``
 bytes of parts wait, new parts are dropped and the framebuffer starts
 over from the next key update, so a recording can lose a stretch of
-picture but never holds the session back.
+picture but never holds the session back. A part that cannot be applied
+(malformed, or any other error, which is logged) also makes the
+framebuffer start over from the next key update; the thread never stops
+before :meth:`ScreenFeed.close`.
 """
 
 from __future__ import annotations
@@ -68,12 +75,20 @@ class ScreenFeed:
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
             data, at = item
-            with self._lock:
-                self._queued -= len(data)
-                if self._gap:
-                    self._gap = False
-                    self._framebuffer = Framebuffer()  # wait for a key update
-            self._apply(data, at)
+            try:
+                with self._lock:
+                    if self._gap:
+                        self._gap = False
+                        self._framebuffer = Framebuffer()  # wait for a key update
+                self._apply(data, at)
+            except Exception:
+                # whatever went wrong, the thread goes on: the recording
+                # resumes at the next key update
+                log.exception("screen recording: a part could not be recorded")
+                self._framebuffer = Framebuffer()
+            finally:
+                with self._lock:
+                    self._queued -= len(data)
 
     def _apply(self, data: bytes, at: float) -> None:
         framebuffer = self._framebuffer

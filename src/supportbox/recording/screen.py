@@ -15,6 +15,11 @@ as smooth as its updates. The video has the size of the first frame,
 rounded up to even numbers (H.264 in yuv420p needs them; the extra row or
 column is black); a later frame of another size is scaled to it.
 
+When encoding or writing fails, the recorder logs it at ERROR, encodes
+no further frame and closes with :attr:`ScreenRecorder.error` set and
+an empty file: the caller removes the recording (a broken file is never
+offered).
+
 A session's recorder is opened with
 :func:`supportbox.recording.sharing.open_screen_recorder`, which creates
 its ``recording`` row and stores the hash there when it closes.
@@ -157,8 +162,7 @@ class ScreenRecorder:
             for packet in stream.encode(video):
                 self._container.mux(packet)
         except (av.FFmpegError, OSError, ValueError) as exc:
-            self.error = str(exc) or exc.__class__.__name__
-            log.error("screen recording %s failed: %s", self.path.name, self.error)
+            self._failed(exc)
             return
         self._last_pts = pts
         self._last = item
@@ -194,8 +198,9 @@ class ScreenRecorder:
             rgb, width, height, _ = self._last
             self._encode((rgb, width, height, at))
         self._finish()
-        if self.frames == 0:
-            # no picture came: an empty file, which the caller may drop
+        if self.frames == 0 or self.error is not None:
+            # no picture came, or the encoder failed and the file is not a
+            # whole video: an empty file, which the caller drops
             self.path.write_bytes(b"")
         sha256, size = file_sha256(self.path)
         self._closed = Closed(str(self.path), sha256, size)
@@ -204,13 +209,19 @@ class ScreenRecorder:
         return self._closed
 
     def _finish(self) -> None:
-        if self._stream is None:
-            return  # FFmpeg cannot write an MP4 without a stream
+        """Flush the encoder and close the file, whatever happened before."""
         try:
-            if self.error is None:
+            if self.error is None and self._stream is not None:
                 for packet in self._stream.encode(None):
                     self._container.mux(packet)
-            self._container.close()
         except (av.FFmpegError, OSError, ValueError) as exc:
-            self.error = self.error or str(exc) or exc.__class__.__name__
-            log.error("screen recording %s failed: %s", self.path.name, self.error)
+            self._failed(exc)
+        try:
+            self._container.close()  # also without a stream: its file is open
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            if self._stream is not None:
+                self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = self.error or str(exc) or exc.__class__.__name__
+        log.error("screen recording %s failed: %s", self.path, self.error)

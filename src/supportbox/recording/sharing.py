@@ -33,9 +33,10 @@ def open_screen_recorder(
 ) -> ScreenRecorder | None:
     """A recorder for the next ``kind`` recording of ``lsid``; blocks briefly.
 
-    ``kind`` is ``screen`` (support sessions) or ``presentation``. Call it
-    from a thread (:func:`start_screen_recording` does). The recorder's
-    ``close()`` also blocks; it removes a recording that got no frame.
+        ``kind`` is ``screen`` (support sessions) or ``presentation``. Call it
+        from a thread (:func:`start_screen_recording` does). The recorder's
+        ``close()`` also blocks; it removes a recording that got no frame, and
+    one whose encoding failed (logged at ERROR with the session's lsid).
     """
     settings = runtime.settings
     if not settings.screen_recording:
@@ -43,7 +44,7 @@ def open_screen_recorder(
     try:
         with runtime.write_db() as db, db.begin():
             new = store.create(db, settings, lsid, kind, EXTENSION)
-        recorder = _recorder(runtime, new)
+        recorder = _recorder(runtime, new, lsid, kind)
     except (OSError, RuntimeError, av.FFmpegError, SupportboxError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         if settings.require_screen_recording:
@@ -70,9 +71,10 @@ async def start_screen_feed(
 ) -> ScreenFeed | None:
     """A feed of screen parts into a new recording, or ``None`` (see above).
 
-    The relay's seam: call it when a screen channel opens (refuse the
-    channel on :class:`RecordingRequired`), hand each binary frame's data
-    to ``feed.part()``, and ``await feed.aclose()`` when the channel ends.
+    Presentations use it (the relay uses :func:`recorder_for` instead):
+    call it when the screen starts (refuse on :class:`RecordingRequired`),
+    hand each screen update part to ``feed.part()``, and
+    ``await feed.aclose()`` when it ends.
     """
     recorder = await start_screen_recording(runtime, lsid, kind)
     return None if recorder is None else ScreenFeed(recorder)
@@ -97,16 +99,30 @@ async def recorder_for(screen: SharedScreen) -> ScreenRecorder | None:
     return await start_screen_recording(screen.runtime, screen.lsid, store.SCREEN)
 
 
-def _recorder(runtime: Runtime, new: store.NewRecording) -> ScreenRecorder:
+def _recorder(
+    runtime: Runtime, new: store.NewRecording, lsid: str, kind: str
+) -> ScreenRecorder:
+    made: list[ScreenRecorder] = []
+
     def closed(done: Closed) -> None:
+        error = made[0].error if made else None
+        if error is not None:
+            log.error(
+                "session %s: %s recording %s failed and is removed: %s",
+                lsid,
+                kind,
+                new.instance,
+                error,
+            )
         with runtime.write_db() as db, db.begin():
-            if done.size == 0:
+            if done.size == 0 or error is not None:
                 store.discard(db, runtime.settings, new.id)
             else:
                 store.seal(db, new.id, done.sha256, done.size)
 
     try:
-        return ScreenRecorder(new.path, on_close=closed)
+        made.append(ScreenRecorder(new.path, on_close=closed))
+        return made[0]
     except (OSError, RuntimeError, av.FFmpegError):
         with runtime.write_db() as db, db.begin():
             store.discard(db, runtime.settings, new.id)

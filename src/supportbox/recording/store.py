@@ -68,15 +68,18 @@ def create(
     """Add the row of the session's next ``kind`` recording; create its file.
 
     Instances count from 0 per session and kind
-    (``recordings/<lsid>/<kind>-<instance>.<extension>``).
+    (``recordings/<lsid>/<kind>-<instance>.<extension>``); each is one past
+    the highest so far, so a discarded recording's number is never reused
+    while a later one exists.
     """
     session = session_store.lock(db, lsid)
-    taken = db.scalar(
-        select(func.count())
-        .select_from(Recording)
-        .where(Recording.session_id == session.id, Recording.kind == kind)
+    # one past the highest, not the count: discard() deletes rows
+    highest = db.scalar(
+        select(func.coalesce(func.max(Recording.instance), -1)).where(
+            Recording.session_id == session.id, Recording.kind == kind
+        )
     )
-    instance = int(taken or 0)
+    instance = int(highest if highest is not None else -1) + 1
     relative = Path(FOLDER) / lsid / f"{kind}-{instance}.{extension}"
     target = settings.data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from supportbox.auth.ratelimit import Limiter
-from supportbox.errors import NotFound
+from supportbox.errors import NotFound, SessionStateError
 from supportbox.presentation import store
 from supportbox.presentation.live import Attendee, LivePresentation, presentations_of
 from supportbox.runtime import Runtime
@@ -28,6 +28,7 @@ from supportbox.web.public import pages
 from supportbox.web.public.site import _site_name
 
 ENDED_CLOSE = 4000
+REFUSED_CLOSE = 4429
 UNKNOWN_CLOSE = 4404
 
 
@@ -99,10 +100,39 @@ async def watch_socket(websocket: WebSocket) -> None:
 
     name = _name(websocket.query_params.get("name"))
     address = websocket.client.host if websocket.client else "Unknown"
-    gs = await asyncio.to_thread(_join, runtime, live.lsid, name, address)
-    attendee = Attendee(gs, name)
-    live.admit(attendee)
+    settings = runtime.settings
+    refused = live.seat(
+        address,
+        settings.max_presentation_attendees,
+        settings.max_attendees_per_address,
+    )
+    if refused is not None:
+        await _refuse(websocket, refused)
+        return
     try:
+        await _attend(websocket, runtime, live, name, address)
+    finally:
+        live.unseat(address)
+
+
+async def _attend(
+    websocket: WebSocket,
+    runtime: Runtime,
+    live: LivePresentation,
+    name: str,
+    address: str,
+) -> None:
+    try:
+        gs = await asyncio.to_thread(_join, runtime, live.lsid, name, address)
+    except (SessionStateError, NotFound):
+        await _ended(websocket)
+        return
+    try:
+        if presentations_of(runtime).live.get(live.lsid) is not live:
+            await _ended(websocket)  # it ended while the attendee joined
+            return
+        attendee = Attendee(gs, name)
+        live.admit(attendee)
         await websocket.send_json(
             {"type": "presentation", "lsid": live.lsid, "gsnumber": gs}
         )
@@ -110,6 +140,18 @@ async def watch_socket(websocket: WebSocket) -> None:
     finally:
         live.attendees.pop(gs, None)
         await asyncio.to_thread(_leave, runtime, live, gs)
+
+
+async def _refuse(websocket: WebSocket, message: str) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        await websocket.send_json({"type": "refused", "message": message})
+        await websocket.close(REFUSED_CLOSE, message[:120])
+
+
+async def _ended(websocket: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        await websocket.send_json({"type": "ended"})
+        await websocket.close(ENDED_CLOSE, "the presentation ended")
 
 
 async def _serve(websocket: WebSocket, attendee: Attendee) -> None:

@@ -75,6 +75,10 @@
       const message = JSON.parse(event.data);
       if (message.type === "presentation") {
         status.textContent = "Waiting for the presenter's screen…";
+      } else if (message.type === "refused") {
+        status.textContent = `You cannot watch this presentation: ${message.message}`;
+        root.dataset.ended = "1";
+        root.dataset.refused = "1";
       } else if (message.type === "ended") {
         status.textContent = "The presentation has ended.";
         root.dataset.ended = "1";
