@@ -14,6 +14,7 @@ docs/limitations.md.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import posixpath
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from supportbox.live.connection import Connection
 
 SERVICE = "streams"
+
+#: Chunks at least this large are hashed in a worker thread.
+_HASH_APART = 256 * 1024
 
 SHELL = "shell"
 UPLOAD = "upload"
@@ -346,9 +350,17 @@ class Relay:
         if channel.moved > channel.size:
             await self.fail(channel, "more data arrived than the announced size")
             return
-        channel.digest.update(data)
         receiver = channel.customer if sender_is_rep else channel.rep
-        await receiver.send_bytes(frame)
+        if len(data) < _HASH_APART:
+            channel.digest.update(data)
+            await receiver.send_bytes(frame)
+            return
+        # SHA-256 lets go of the interpreter lock: a large chunk is hashed
+        # on another core while it is being sent on.
+        await asyncio.gather(
+            asyncio.to_thread(channel.digest.update, data),
+            receiver.send_bytes(frame),
+        )
 
     # closing
 
