@@ -181,6 +181,7 @@ async function open(lsid) {
   renderQueues();
   renderSession();
   showTools();
+  document.dispatchEvent(new CustomEvent("session-shown", { detail: { lsid } }));
   $("chat-input").focus();
 }
 
