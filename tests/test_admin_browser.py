@@ -31,6 +31,7 @@ def finished_session(server: LiveServer, external_key: str) -> str:
     rep_gs = server.run(hub.accept(opened.lsid, alice))
     server.run(hub.chat(opened.lsid, opened.customer_gs, "My printer is on fire"))
     server.run(hub.chat(opened.lsid, rep_gs, "Please unplug it first"))
+    server.run(hub.add_note(opened.lsid, rep_gs, "customer printer jam"))
     server.run(hub.end(opened.lsid, rep_gs))
     return opened.lsid
 
@@ -114,6 +115,14 @@ def test_an_administrator_finds_a_finished_session_by_its_external_key(
     for event in ("Session Start", "Conference Owner Changed", "Chat Message"):
         expect(timeline).to_contain_text(event)
     expect(timeline).to_contain_text("Session End")
-    expect(page.locator(".transcript")).to_contain_text("My printer is on fire")
-    expect(page.locator(".transcript")).to_contain_text("Please unplug it first")
+    expect(page.locator(".transcript").first).to_contain_text("My printer is on fire")
+    expect(page.locator(".transcript").first).to_contain_text("Please unplug it first")
+    expect(page.locator("[data-testid=notes]")).to_have_text(
+        re.compile(r"Note by Alice: customer printer jam")
+    )
     screenshot(page, "06-session-page")
+    # The pages name an empty icon, so browsers do not ask for /favicon.ico
+    # (headless chromium never asks; the link is what can be checked).
+    for path in (f"/admin/sessions/{lsid}", "/console", "/login"):
+        page.goto(f"{server.url}{path}")
+        expect(page.locator("link[rel=icon]")).to_have_attribute("href", "data:,")

@@ -9,7 +9,7 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Dialog, expect
 
 from browserkit import browser, log_in, new_page, screenshot
 from serverkit import LiveServer
@@ -105,12 +105,29 @@ def test_a_representative_ends_a_session_with_the_exit_survey(
         "button", name="Accept"
     ).click()
     expect(page.locator("#session-title")).to_have_text("Frank")
-    page.on("dialog", lambda dialog: dialog.accept())
+    page.fill("#chat-input", "Let me restart it")
+    page.press("#chat-input", "Enter")
+    expect(page.locator("#chat .bubble.me")).to_contain_text("restart it")
+    # Only the confirmation: no alert about a session that has just ended.
+    dialogs: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.accept()
+
+    page.on("dialog", answer)
     page.click("#end")
     page.select_option("#survey select[name=resolved]", "yes")
     page.fill("#survey textarea[name=comments]", "Fixed by a restart")
     page.click("#end-confirm")
     expect(page.locator("#empty")).to_be_visible()
+    # The ended session's header, buttons and chat are gone.
+    expect(page.locator("#session")).to_be_hidden()
+    expect(page.locator("#end")).to_be_hidden()
+    expect(page.locator("#chat .bubble")).to_have_count(0)
+    expect(page.locator("#screen-panel")).to_be_hidden()
+    expect(page.locator("#details")).to_have_text("Customer details appear here.")
+    expect(page.locator("#mine")).to_contain_text("None")
 
     # The page moves on as soon as it has sent the survey; storing it may
     # take a moment longer (PostgreSQL on a busy machine).
@@ -126,3 +143,8 @@ def test_a_representative_ends_a_session_with_the_exit_survey(
     assert found, "the representative exit survey was not stored"
     survey = found[0]
     assert dict(survey.data) == {"resolved": "yes", "comments": "Fixed by a restart"}
+    # Late answers (the detail re-fetch gets 403) would alert after the pane
+    # closed: give them the time to arrive, then check nothing was shown.
+    page.evaluate("() => fetch('/console').then(() => null)")
+    screenshot(page, "75-console-after-end")
+    assert dialogs == ["confirm: End this session for everyone?"]

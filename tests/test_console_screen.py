@@ -41,7 +41,13 @@ def shared(server: LiveServer, x_window: XWindow) -> Iterator[str]:
             "supportbox",
             "customer",
             *("--server", server.url, "--lsid", opened.lsid),
-            *("--token", opened.join_token, "--allow", "screen,control", "--json"),
+            *(
+                "--token",
+                opened.join_token,
+                "--allow",
+                "shell,screen,control",
+                "--json",
+            ),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -77,6 +83,11 @@ def test_the_console_shows_the_screen_and_sends_clicks_and_keys(
     waiting.get_by_role("button", name="Accept").click()
     expect(page.locator("#session-title")).to_have_text("Jane")
 
+    # Nothing of a screen shows before one is shared.
+    expect(page.locator("#screen-panel")).to_be_hidden()
+    expect(page.locator("#screen-canvas")).to_be_hidden()
+    expect(page.locator("#screen-control")).to_be_hidden()
+
     # The live screen is drawn on the canvas, pixel for pixel.
     page.click("#screen-open")
     expect(page.locator("#screen-status")).to_contain_text(f"{WIDTH}×{HEIGHT}")
@@ -91,6 +102,15 @@ def test_the_console_shows_the_screen_and_sends_clicks_and_keys(
         " return d[0] === 255 && d[1] === 255 && d[2] === 255; }"
     )
     screenshot(page, "11-console-screen")
+
+    # A shell beside the screen: both stack, and the chat keeps some room.
+    page.click("#open-shell")
+    expect(page.locator("#shell-state")).to_have_text("Running")
+    chat = page.locator("#chat").bounding_box()
+    assert chat is not None and chat["height"] >= 90
+    expect(page.locator("#screen-canvas")).to_be_visible()
+    screenshot(page, "13-console-shell-and-screen")
+    page.click("#close-shell")
 
     # With control granted, a click and typed keys land on the X display.
     page.click("#screen-control")
@@ -114,4 +134,9 @@ def test_the_console_shows_the_screen_and_sends_clicks_and_keys(
     page.keyboard.type("x")
     page.click("#screen-stop")
     expect(page.locator("#screen-status")).to_contain_text("Screen sharing ended")
+    # Stopped: the panel hides and the last picture is gone.
+    expect(page.locator("#screen-panel")).to_be_hidden()
+    assert page.eval_on_selector("#screen-canvas", "c => c.width * c.height") == 0
+    expect(page.locator("#chat")).to_be_visible()
+    screenshot(page, "12-console-screen-stopped")
     assert x_window.typed == "ok"

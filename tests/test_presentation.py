@@ -16,6 +16,7 @@ from lxml import etree
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+import webclient
 from livekit import PASSWORD
 from presentkit import presenting
 from reportkit import N, api_token, report, schema
@@ -145,6 +146,11 @@ def test_an_attendee_with_the_key_sees_the_screen_and_reports_tell_it(
     assert link
     with httpx.Client() as http:
         assert http.get(link).content == video.content
+
+    # the administrator's session page for it plays the same recording
+    admin_page = webclient.admin(live).get(f"/admin/sessions/{lsid}")
+    assert admin_page.status_code == 200
+    assert 'data-testid="screen-recording"' in admin_page.text
 
 
 def test_a_late_attendee_starts_from_the_latest_key_update(live: LiveServer) -> None:

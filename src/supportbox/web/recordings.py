@@ -117,6 +117,8 @@ async def view(request: Request) -> Response:
         player=assets.vendored(PLAYER),
         play_url=f"{links.PLAY_PATH}?{urlencode({'t': token})}",
         download_url=f"{links.DOWNLOAD_PATH}?{urlencode({'t': download})}",
+        # Only the player, for the frame on the admin session page.
+        embed=request.query_params.get("embed") == "1",
     )
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 

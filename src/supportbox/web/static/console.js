@@ -25,7 +25,8 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function call(method, path, body) {
+// A quiet call leaves telling the user to its caller.
+async function call(method, path, body, { quiet = false } = {}) {
   const response = await fetch(path, {
     method,
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
@@ -34,7 +35,10 @@ async function call(method, path, body) {
   });
   if (response.redirected) { location.href = response.url; throw new Error("logged out"); }
   const answer = await response.json().catch(() => ({ error: "the server did not answer" }));
-  if (!response.ok) { alert(answer.error || "That did not work."); throw new Error(answer.error); }
+  if (!response.ok) {
+    if (!quiet) alert(answer.error || "That did not work.");
+    throw new Error(answer.error);
+  }
   return answer.result;
 }
 
@@ -177,17 +181,25 @@ async function open(lsid) {
   renderQueues();
   renderSession();
   showTools();
+  document.dispatchEvent(new CustomEvent("session-shown", { detail: { lsid } }));
   $("chat-input").focus();
 }
 
+// Clears the session pane: nothing of the closed session stays on screen.
 function close() {
+  const lsid = state.current;
   state.current = null;
   state.detail = null;
   $("empty").hidden = false;
   $("session").hidden = true;
+  $("session-title").textContent = "";
+  $("chat").replaceChildren();
+  $("chat-input").value = "";
+  $("transfer-state").textContent = "";
   $("details").replaceChildren(el("p", { class: "muted" }, "Customer details appear here."));
   renderQueues();
   showTools();
+  document.dispatchEvent(new CustomEvent("session-closed", { detail: { lsid } }));
 }
 
 function line(event) {
@@ -293,9 +305,13 @@ function addEvent(lsid, event) {
   }
 }
 
+// Quiet: a session that has just left this representative (ended,
+// transferred) answers 403, and "left" closes it anyway.
 async function refreshDetail(lsid) {
+  if (!state.mine.includes(lsid)) return;
   try {
-    const detail = await call("GET", `/console/api/sessions/${lsid}`);
+    const detail = await call("GET", `/console/api/sessions/${lsid}`, undefined, { quiet: true });
+    if (!state.mine.includes(lsid)) return;
     state.details[lsid] = detail;
     if (state.current === lsid) { state.detail = detail; renderDetails(); }
   } catch (e) { /* the session may have left this rep */ }
@@ -318,12 +334,14 @@ function answered(data) {
 async function joined(lsid) {
   if (!state.mine.includes(lsid)) state.mine.push(lsid);
   await refreshDetail(lsid);
+  if (!state.mine.includes(lsid)) return;
   renderQueues();
   if (state.wanted === lsid || !state.current) { state.wanted = null; await open(lsid); }
 }
 
 function left(lsid) {
   state.mine = state.mine.filter((m) => m !== lsid);
+  delete state.details[lsid];
   forgetShell(lsid);
   if (state.current === lsid) close();
   renderQueues();

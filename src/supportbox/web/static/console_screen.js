@@ -13,20 +13,25 @@
 
   const MIME = { 1: "image/png", 2: "image/jpeg" };
   const viewer = {
-    channel: null, width: 0, height: 0, updates: 0, control: false, ready: false,
+    channel: null, lsid: null, width: 0, height: 0, updates: 0, control: false, ready: false,
     chain: Promise.resolve(),
   };
   window.screenViewer = viewer;
 
+  // The panel (control buttons and the canvas) shows only while a screen
+  // of the open session is shared; "View screen" and the sharing state sit
+  // in the session's toolbar with the shell and file buttons.
   const canvas = document.createElement("canvas");
   canvas.id = "screen-canvas";
+  canvas.className = "screen-canvas";
   canvas.tabIndex = 0;
+  canvas.width = canvas.height = 0;
   canvas.setAttribute("aria-label", "The customer's screen");
-  canvas.style.cssText = "max-width:100%;max-height:60vh;background:#000;display:block;margin:.25rem 0";
   const context = canvas.getContext("2d");
   const status = document.createElement("span");
   status.id = "screen-status";
-  status.className = "muted small";
+  status.className = "transfer-state";
+  status.setAttribute("role", "status");
   const button = (id, text, onclick) => {
     const node = document.createElement("button");
     node.id = id;
@@ -37,12 +42,16 @@
   };
   const openButton = button("screen-open", "View screen", async () => {
     if (!state.current) return;
+    const lsid = state.current;
+    status.className = "transfer-state wait";
     status.textContent = "Asking the customer to share the screen…";
     try {
-      const answer = await send("screen_open", { lsid: state.current }, { quiet: true });
+      const answer = await send("screen_open", { lsid }, { quiet: true });
+      viewer.lsid = lsid;
       onChannel(answer.channel, (message) => onMessage(answer.channel, message));
     } catch (error) {
-      status.textContent = `Not shared: ${error.message}`;
+      status.className = "transfer-state bad";
+      status.textContent = `Screen not shared: ${error.message}`;
     }
   });
   const controlButton = button("screen-control", "Request control", () => {
@@ -50,26 +59,56 @@
     else send("control_request", { channel: viewer.channel }).catch(() => {});
   });
   // The server tells only the other side that sharing ended.
-  const stopButton = button("screen-stop", "Stop", () => {
+  const stop = (reason) => {
     const channel = viewer.channel;
+    if (channel === null) return;
     send("screen_close", { channel }, { quiet: true }).catch(() => {});
-    ended(channel, "stopped by you");
-  });
+    ended(channel, reason);
+  };
+  const stopButton = button("screen-stop", "Stop viewing", () => stop("stopped by you"));
+  const title = document.createElement("strong");
+  title.textContent = "Customer's screen";
   const bar = document.createElement("div");
-  bar.className = "screen-bar";
-  bar.append(openButton, controlButton, stopButton, status);
-  panel.append(bar, canvas);
-  panel.hidden = false;
+  bar.className = "screen-head";
+  bar.append(title, controlButton, stopButton);
+  const view = document.createElement("div");
+  view.className = "screen-view";
+  view.append(canvas);
+  panel.className = "screen-panel";
+  panel.setAttribute("aria-label", "The customer's screen");
+  panel.append(bar, view);
+  const tools = document.querySelector(".tools");
+  tools.insertBefore(openButton, document.getElementById("transfer-state"));
+  tools.append(status);
+
+  function clear() {
+    // Nothing of a stopped screen stays: a zero-sized canvas holds no image.
+    canvas.width = canvas.height = 0;
+    viewer.ready = false;
+  }
 
   function render() {
     const sharing = viewer.channel !== null;
-    openButton.hidden = sharing;
-    controlButton.hidden = stopButton.hidden = !sharing;
-    canvas.hidden = !sharing;
+    const here = Boolean(state.current) && (!sharing || viewer.lsid === state.current);
+    panel.hidden = !sharing || viewer.lsid !== state.current;
+    openButton.disabled = !state.current || sharing;
+    openButton.hidden = !here && sharing;
+    status.hidden = viewer.lsid !== null && viewer.lsid !== state.current;
     controlButton.textContent = viewer.control ? "Release control" : "Request control";
-    canvas.style.outline = viewer.control ? "3px solid #d33" : "none";
+    controlButton.classList.toggle("danger", viewer.control);
+    canvas.classList.toggle("controlled", viewer.control);
   }
   render();
+
+  // Follows the console: another session shown, or this one closed.
+  document.addEventListener("session-shown", render);
+  document.addEventListener("session-closed", (event) => {
+    if (event.detail.lsid === viewer.lsid) {
+      stop("the session is closed");
+      status.textContent = "";
+    }
+    render();
+  });
 
   // drawing
 
@@ -110,6 +149,8 @@
     dropChannel(channel);
     if (channel !== viewer.channel) return;
     Object.assign(viewer, { channel: null, control: false });
+    clear();
+    status.className = "transfer-state";
     status.textContent = `Screen sharing ended: ${reason}`;
     render();
   }
@@ -125,6 +166,7 @@
         Object.assign(viewer, { channel, updates: 0, ready: false, control: false });
         canvas.width = message.width;
         canvas.height = message.height;
+        status.className = "transfer-state ok";
         status.textContent = `Viewing the customer's screen (${message.width}×${message.height})`;
         break;
       case "screen_closed":
