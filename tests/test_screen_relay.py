@@ -4,6 +4,9 @@ checking parts and input, and the recorder seam."""
 from __future__ import annotations
 
 import asyncio
+import io
+import struct
+import zlib
 from typing import Any
 
 import pytest
@@ -227,3 +230,61 @@ def test_a_second_rep_watches_from_the_servers_picture_without_control(
     assert got["picture"].getpixel((5, 5)) == (0, 0, 255)
     assert got["no_input"]["code"] == "not_found"
     assert got["closed"]["reason"] == "stopped by the customer"
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG file that only says how big it is: a decompression bomb's header."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def _gif(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (255, 0, 0)).save(out, "GIF")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "tile",
+    [
+        codec.Tile(0, 0, 8, 8, codec.PNG, _png_claiming(30000, 30000)),
+        codec.Tile(0, 0, 8, 8, codec.PNG, _gif(8, 8)),
+        codec.Tile(
+            0,
+            0,
+            8,
+            8,
+            codec.JPEG,
+            codec.encode_tile(Image.new("RGB", (8, 8)), 0, 0).data,
+        ),
+    ],
+    ids=["bomb", "gif-as-png", "png-as-jpeg"],
+)
+def test_a_tile_of_another_format_or_a_bomb_is_an_error_frame(
+    server: LiveServer, tile: codec.Tile
+) -> None:
+    async def scenario() -> tuple[dict[str, Any], bytes]:
+        cust, rep, channel = await shared(server)
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await rep.expect("screen_opened", channel=channel)
+        (bad,) = codec.encode_update([tile], 8, 8, key=True)
+        await cust.ws.send(frames.encode(channel, 0, bad))
+        error = await cust.expect("error")
+        # The connection and the screen still work.
+        (good,) = red_update()
+        await cust.ws.send(frames.encode(channel, 1, good))
+        passed = frames.decode(await rep.data.get())[2]
+        await cust.close()
+        await rep.close()
+        return error, bytes(passed)
+
+    error, passed = asyncio.run(scenario())
+
+    assert error["code"] == "invalid"
+    assert "readable image" in error["message"] or "size" in error["message"]
+    assert passed == red_update()[0]
