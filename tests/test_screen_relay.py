@@ -288,3 +288,72 @@ def test_a_tile_of_another_format_or_a_bomb_is_an_error_frame(
     assert error["code"] == "invalid"
     assert "readable image" in error["message"] or "size" in error["message"]
     assert passed == red_update()[0]
+
+
+def test_a_rep_who_leaves_loses_the_screen_and_its_control(server: LiveServer) -> None:
+    async def scenario() -> dict[str, Any]:
+        cust, alice, channel = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await alice.expect("screen_opened", channel=channel)
+        (red,) = red_update()
+        await cust.ws.send(frames.encode(channel, 0, red))
+        await alice.data.get()
+        await alice.send("control_request", channel=channel)
+        await cust.expect("control_request", channel=channel)
+        await cust.send("control_grant", channel=channel)
+        await alice.expect("control_granted", channel=channel)
+
+        bob = await representative(server, "bob")
+        await alice.send("invite", lsid=lsid, username="bob")
+        await bob.expect("offer", lsid=lsid)
+        await bob.send("join", lsid=lsid, id="j")
+        await bob.expect("ok", re="j")
+        await bob.send("screen_watch", lsid=lsid, id="w")
+        await bob.expect("ok", re="w")
+        await bob.data.get()
+
+        # The viewer leaves: the next part reaches alice, never bob.
+        await bob.send("leave", lsid=lsid)
+        await bob.expect("left", lsid=lsid)
+        await cust.ws.send(frames.encode(channel, 1, red))
+        await alice.data.get()
+        await bob.send("screen_ack", channel=channel, update=1, id="a")
+        bob_ack = await bob.expect("error", re="a")
+        bob_parts = bob.data.qsize()
+
+        # The rep in control leaves: input is refused, the screen closes.
+        await alice.send("leave", lsid=lsid)
+        await alice.expect("left", lsid=lsid)
+        closed = await cust.expect("screen_closed", channel=channel)
+        move = {"event": "move", "x": 1, "y": 1}
+        await alice.send("screen_input", channel=channel, events=[move], id="i")
+        refused = await alice.expect("error", re="i")
+        await cust.ws.send(frames.encode(channel, 2, red))
+        late = await cust.expect("error")
+        alice_parts = alice.data.qsize()
+        forwarded = [f for f in list(cust.json._queue) if f["type"] == "screen_input"]
+        for side in (cust, alice, bob):
+            await side.close()
+        return {
+            "bob_ack": bob_ack,
+            "bob_parts": bob_parts,
+            "closed": closed,
+            "refused": refused,
+            "late": late,
+            "alice_parts": alice_parts,
+            "forwarded": forwarded,
+        }
+
+    got = asyncio.run(scenario())
+
+    assert got["bob_ack"]["code"] in ("session_state", "not_found")
+    assert got["bob_parts"] == 0
+    assert got["closed"]["reason"] in (
+        "the representative left the session",
+        "the session ended",
+    )
+    assert got["refused"]["code"] in ("session_state", "not_found")
+    assert got["late"]["code"] in ("session_state", "not_found")
+    assert got["alice_parts"] == 0
+    assert got["forwarded"] == []

@@ -158,10 +158,10 @@ class Framebuffer:
     def ready(self) -> bool:
         return self._ready
 
-    def apply(self, part: bytes | Part) -> bool:
+    def apply(self, part: bytes | memoryview | Part) -> bool:
         """Paste one part; True when it completed an update."""
-        if isinstance(part, bytes):
-            part = decode_part(part)
+        if not isinstance(part, Part):
+            part = decode_part(bytes(part))
         starts = self._between
         self._between = part.ends_update
         if not self._ready:

@@ -133,9 +133,10 @@ class Screens:
         async with screen.lock:
             completed = await asyncio.to_thread(screen.framebuffer.apply, part)
             screen.received += len(data)
-            await channel.rep.send_bytes(frame)
-            for viewer in screen.viewers:
-                await viewer.send_bytes(frame)
+            for viewer in [channel.rep, *screen.viewers]:
+                # Only to those still in the session (see Relay.left).
+                if channel.lsid in viewer.memberships:
+                    await viewer.send_bytes(frame)
         if completed and screen.recorder is not None:
             width, height = screen.framebuffer.size
             at = time.monotonic() - screen.started
@@ -177,10 +178,13 @@ class Screens:
             screen.viewers.append(conn)
         return channel
 
-    def unwatch(self, conn: Connection) -> bool:
-        """``conn`` stops watching every screen; whether it watched one."""
+    def unwatch(self, conn: Connection, lsid: str | None = None) -> bool:
+        """``conn`` stops watching every screen (of ``lsid`` when given);
+        whether it watched one."""
         found = False
         for channel in self.relay.channels.values():
+            if lsid is not None and channel.lsid != lsid:
+                continue
             if channel.screen is not None and conn in channel.screen.viewers:
                 channel.screen.viewers.remove(conn)
                 found = True
@@ -188,7 +192,12 @@ class Screens:
 
     def watched_by(self, conn: Connection, number: int) -> bool:
         channel = self.relay.channels.get(number)
-        return bool(channel and channel.screen and conn in channel.screen.viewers)
+        return bool(
+            channel
+            and channel.screen
+            and conn in channel.screen.viewers
+            and channel.lsid in conn.memberships
+        )
 
     async def ack(self, channel: Channel, update: int) -> None:
         """The representative drew ``update`` updates: the customer may go on."""

@@ -97,6 +97,19 @@ class Relay:
             if conn in (channel.rep, channel.customer):
                 await self.end(channel, "the other side disconnected", by=conn)
 
+    async def left(self, conn: Connection, lsid: str) -> None:
+        """``conn`` is no longer in ``lsid`` (it left, was transferred away,
+        or the session ended): it loses that session's channels and screens."""
+        self.screens.unwatch(conn, lsid)
+        for channel in list(self.channels.values()):
+            if channel.lsid == lsid and conn in (channel.rep, channel.customer):
+                reason = (
+                    "the representative left the session"
+                    if conn is channel.rep
+                    else "the session ended"
+                )
+                await self.end(channel, reason, by=None)
+
     def _customer(self, lsid: str) -> Connection:
         customer = self.customers.get(lsid)
         if customer is None or customer.closing:
@@ -111,6 +124,9 @@ class Relay:
             raise NotFound(f"no channel {number}")
         if kind is not None and found.kind != kind:
             raise NotFound(f"channel {number} is not a {kind} channel")
+        if found.lsid not in conn.memberships:
+            # Left, transferred away or ended: the channel is no longer theirs.
+            raise SessionStateError(f"you are no longer in session {found.lsid}")
         return found
 
     def new_channel(self, kind: str, rep: Connection, lsid: str, gs: int) -> Channel:
