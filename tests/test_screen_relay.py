@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import random
 import struct
 import zlib
 from typing import Any
@@ -357,3 +358,68 @@ def test_a_rep_who_leaves_loses_the_screen_and_its_control(server: LiveServer) -
     assert got["late"]["code"] in ("session_state", "not_found")
     assert got["alice_parts"] == 0
     assert got["forwarded"] == []
+
+
+def _noise_update(size: int, seed: int) -> tuple[bytes, Image.Image]:
+    image = Image.frombytes(
+        "RGB", (size, size), random.Random(seed).randbytes(size * size * 3)
+    )
+    (part,) = codec.encode_update(
+        [codec.encode_tile(image, 0, 0)], size, size, key=True
+    )
+    return part, image
+
+
+def test_a_watcher_that_does_not_read_never_stalls_the_customer(
+    server: LiveServer,
+) -> None:
+    size, count = 400, 80  # parts of about 480 kB: far more than any buffer
+
+    async def scenario() -> dict[str, Any]:
+        cust, alice, channel = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await cust.send("screen_accept", channel=channel, width=size, height=size)
+        await alice.expect("screen_opened", channel=channel)
+        first, _ = _noise_update(size, 0)
+        await cust.ws.send(frames.encode(channel, 0, first))
+        await alice.data.get()
+
+        bob = await representative(server, "bob")
+        await alice.send("invite", lsid=lsid, username="bob")
+        await bob.expect("offer", lsid=lsid)
+        await bob.send("join", lsid=lsid, id="j")
+        await bob.expect("ok", re="j")
+        await bob.send("screen_watch", lsid=lsid, id="w")
+        await bob.expect("ok", re="w")
+        await bob.data.get()
+        # Bob stops reading: his socket fills up and stays full.
+        bob.reader.cancel()
+
+        last = Image.new("RGB", (1, 1))
+        for index in range(1, count + 1):
+            part, last = _noise_update(size, index)
+            await cust.ws.send(frames.encode(channel, index, part))
+            # Alice gets every part while bob reads nothing.
+            got = await asyncio.wait_for(alice.data.get(), 20)
+            assert frames.decode(got)[2] == part
+        (viewer,) = relay_of(server.runtime).channels[channel].screen.viewers  # type: ignore[union-attr]
+        skipped = viewer.skipped
+
+        # Bob reads again: he catches up to the last picture, skipping ahead.
+        bob.reader = asyncio.ensure_future(bob._read())
+        framebuffer, received = codec.Framebuffer(), 0
+        while not (
+            framebuffer.ready and framebuffer.image().tobytes() == last.tobytes()
+        ):
+            framebuffer.apply(
+                frames.decode(await asyncio.wait_for(bob.data.get(), 20))[2]
+            )
+            received += 1
+        for side in (cust, alice, bob):
+            await side.close()
+        return {"skipped": skipped, "received": received}
+
+    got = asyncio.run(scenario())
+
+    assert got["skipped"] >= 1
+    assert got["received"] < count

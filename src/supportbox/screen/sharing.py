@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from PIL import Image
+
 from supportbox.errors import InvalidInput, SessionStateError
 from supportbox.logs import session_log
 from supportbox.screen.codec import (
@@ -44,9 +46,53 @@ CONTROL_GRANTED = "Remote Control Granted"
 CONTROL_REVOKED = "Remote Control Revoked"
 SCREENSHOT = "Screenshot Captured"
 
+#: Bytes of parts a viewer may have waiting; past this it skips ahead.
+VIEWER_BUFFER = 4 * 1024 * 1024
+
+#: Queued for a viewer that is behind: send the server's whole picture.
+_RESYNC = b""
+
 OFF = "off"
 ASKED = "asked"
 GRANTED = "granted"
+
+
+@dataclass(eq=False)
+class Viewer:
+    """A representative watching a screen, with its own queue and writer.
+
+    A viewer that cannot keep up never slows the customer or the others:
+    when more than :data:`VIEWER_BUFFER` bytes wait, what waits is
+    dropped and the viewer is sent the server's picture as a key update.
+    """
+
+    conn: Connection
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    queued: int = 0
+    behind: bool = False
+    skipped: int = 0
+
+    def offer(self, frame: bytes) -> None:
+        if self.behind:
+            return
+        if self.queued + len(frame) > VIEWER_BUFFER:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queued = 0
+            self.skipped += 1
+            self.resync()
+            return
+        self.queued += len(frame)
+        self.queue.put_nowait(frame)
+
+    def resync(self) -> None:
+        self.behind = True
+        self.queue.put_nowait(_RESYNC)
+
+    def stop(self) -> None:
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 @dataclass
@@ -60,9 +106,9 @@ class Screen:
     #: Bytes of parts received from the customer.
     received: int = 0
     #: Representatives who watch besides the one who asked (no control).
-    viewers: list[Connection] = field(default_factory=list)
-    #: Held while a part is drawn and passed on, so that a viewer joins
-    #: between two parts, never in the middle of one.
+    viewers: list[Viewer] = field(default_factory=list)
+    #: Held while a part is drawn and queued for viewers, so that a viewer's
+    #: copy of the picture is taken between two parts, never in one.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -133,10 +179,14 @@ class Screens:
         async with screen.lock:
             completed = await asyncio.to_thread(screen.framebuffer.apply, part)
             screen.received += len(data)
-            for viewer in [channel.rep, *screen.viewers]:
+            for viewer in screen.viewers:
                 # Only to those still in the session (see Relay.left).
-                if channel.lsid in viewer.memberships:
-                    await viewer.send_bytes(frame)
+                if channel.lsid in viewer.conn.memberships:
+                    viewer.offer(frame)
+        # The representative paces the customer (screen_ack), so at most a
+        # window of updates is ever on its way to it.
+        if channel.lsid in channel.rep.memberships:
+            await channel.rep.send_bytes(frame)
         if completed and screen.recorder is not None:
             width, height = screen.framebuffer.size
             at = time.monotonic() - screen.started
@@ -157,12 +207,10 @@ class Screens:
             raise SessionStateError(f"no screen is shared in session {lsid}")
         channel = shared[-1]
         screen = _screen(channel)
-        if conn is channel.rep or conn in screen.viewers:
+        if conn is channel.rep or any(v.conn is conn for v in screen.viewers):
             raise SessionStateError("you already see this screen")
+        viewer = Viewer(conn)
         async with screen.lock:
-            parts = []
-            if screen.framebuffer.ready:
-                parts = await asyncio.to_thread(_key_update, screen.framebuffer)
             await conn.send(
                 {
                     "type": "screen_opened",
@@ -173,10 +221,30 @@ class Screens:
                     "viewer": True,
                 }
             )
-            for index, part in enumerate(parts):
-                await conn.send_bytes(frames.encode(channel.number, index, part))
-            screen.viewers.append(conn)
+            if screen.framebuffer.ready:
+                viewer.resync()
+            screen.viewers.append(viewer)
+        conn.spawn(self._write(channel, screen, viewer))
         return channel
+
+    async def _write(self, channel: Channel, screen: Screen, viewer: Viewer) -> None:
+        """Send a viewer its parts, in order, at its own pace."""
+        while True:
+            frame = await viewer.queue.get()
+            if frame is None:
+                return
+            if frame:
+                viewer.queued -= len(frame)
+                await viewer.conn.send_bytes(frame)
+                continue
+            async with screen.lock:
+                # The picture as it is between two parts; parts after it
+                # are queued again from here on.
+                image = await asyncio.to_thread(screen.framebuffer.image)
+                viewer.behind = False
+            parts = await asyncio.to_thread(_key_update, image)
+            for index, part in enumerate(parts):
+                await viewer.conn.send_bytes(frames.encode(channel.number, index, part))
 
     def unwatch(self, conn: Connection, lsid: str | None = None) -> bool:
         """``conn`` stops watching every screen (of ``lsid`` when given);
@@ -185,9 +253,12 @@ class Screens:
         for channel in self.relay.channels.values():
             if lsid is not None and channel.lsid != lsid:
                 continue
-            if channel.screen is not None and conn in channel.screen.viewers:
-                channel.screen.viewers.remove(conn)
-                found = True
+            for viewer in list(channel.screen.viewers if channel.screen else []):
+                if viewer.conn is conn:
+                    assert channel.screen is not None
+                    channel.screen.viewers.remove(viewer)
+                    viewer.stop()
+                    found = True
         return found
 
     def watched_by(self, conn: Connection, number: int) -> bool:
@@ -195,7 +266,7 @@ class Screens:
         return bool(
             channel
             and channel.screen
-            and conn in channel.screen.viewers
+            and any(v.conn is conn for v in channel.screen.viewers)
             and channel.lsid in conn.memberships
         )
 
@@ -280,7 +351,8 @@ class Screens:
         await self._event(channel, SHARING_STOPPED, channel.rep_gs, data)
         viewers, screen.viewers = screen.viewers, []
         for viewer in viewers:
-            await viewer.send(
+            viewer.stop()
+            await viewer.conn.send(
                 {"type": "screen_closed", "channel": channel.number, "reason": reason}
             )
         if screen.recorder is not None:
@@ -317,9 +389,8 @@ class Screens:
             )
 
 
-def _key_update(framebuffer: Framebuffer) -> list[bytes]:
+def _key_update(image: Image.Image) -> list[bytes]:
     """The whole picture as the parts of one key update (PNG tiles)."""
-    image = framebuffer.image()
     width, height = image.size
     tiles = [
         encode_tile(image.crop((x, y, min(x + 64, width), min(y + 64, height))), x, y)
