@@ -423,3 +423,50 @@ def test_a_watcher_that_does_not_read_never_stalls_the_customer(
 
     assert got["skipped"] >= 1
     assert got["received"] < count
+
+
+def test_one_screen_per_session_and_its_size_changes_only_in_key_updates(
+    server: LiveServer,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        cust, rep, channel = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await rep.send("screen_open", lsid=lsid, id="s2")
+        second = await rep.expect("error", re="s2")
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await rep.expect("screen_opened", channel=channel)
+        await cust.ws.send(frames.encode(channel, 0, red_update()[0]))
+        await rep.data.get()
+
+        # Not a key update: the size may not change.
+        tile = codec.encode_tile(Image.new("RGB", (4, 4)), 0, 0)
+        (moved,) = codec.encode_update([tile], 16, 16, key=False)
+        await cust.ws.send(frames.encode(channel, 1, moved))
+        not_key = await cust.expect("error")
+        # A key update may double each side, not more.
+        await cust.ws.send(frames.encode(channel, 2, red_update(24, 24)[0]))
+        too_big = await cust.expect("error")
+        (grown,) = red_update(16, 16)
+        await cust.ws.send(frames.encode(channel, 3, grown))
+        passed = frames.decode(await rep.data.get())[2]
+        size = relay_of(server.runtime).channels[channel].screen.framebuffer.size  # type: ignore[union-attr]
+        await cust.close()
+        await rep.close()
+        return {
+            "second": second,
+            "not_key": not_key,
+            "too_big": too_big,
+            "grown": passed == grown,
+            "size": size,
+            "parts": rep.data.qsize(),
+        }
+
+    got = asyncio.run(scenario())
+
+    assert got["second"]["code"] == "session_state"
+    assert "already has a screen" in got["second"]["message"]
+    assert got["not_key"]["code"] == "invalid"
+    assert got["too_big"]["code"] == "invalid"
+    assert "16x16" in got["too_big"]["message"]
+    assert got["grown"] and got["size"] == (16, 16)
+    assert got["parts"] == 0

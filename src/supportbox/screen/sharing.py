@@ -25,6 +25,7 @@ from supportbox.errors import InvalidInput, SessionStateError
 from supportbox.logs import session_log
 from supportbox.screen.codec import (
     Framebuffer,
+    Part,
     decode_part,
     encode_tile,
     encode_update,
@@ -51,6 +52,10 @@ VIEWER_BUFFER = 4 * 1024 * 1024
 
 #: Queued for a viewer that is behind: send the server's whole picture.
 _RESYNC = b""
+
+#: How many times its accepted width and height a screen may grow to
+#: (a key update after a change of resolution); never past MAX_PIXELS.
+GROWTH = 2
 
 OFF = "off"
 ASKED = "asked"
@@ -122,6 +127,12 @@ class Screens:
 
     async def open(self, rep: Connection, lsid: str, gs: int) -> int:
         """Ask the customer to share the screen; returns the channel number."""
+        for other in self.relay.channels.values():
+            if other.kind == KIND and other.lsid == lsid:
+                raise SessionStateError(
+                    f"session {lsid} already has a screen (channel {other.number});"
+                    " close it first"
+                )
         channel = self.relay.new_channel(KIND, rep, lsid, gs)
         channel.screen = Screen()
         await channel.customer.send(
@@ -176,8 +187,14 @@ class Screens:
         screen = _screen(channel)
         _number, _chunk, data = frames.decode(frame)
         part = decode_part(bytes(data))
+        if part.width > GROWTH * channel.width or part.height > GROWTH * channel.height:
+            raise InvalidInput(
+                f"a screen shared as {channel.width}x{channel.height} grows to at"
+                f" most {GROWTH * channel.width}x{GROWTH * channel.height}"
+            )
+        record = screen.recorder is not None
         async with screen.lock:
-            completed = await asyncio.to_thread(screen.framebuffer.apply, part)
+            picture = await asyncio.to_thread(_draw, screen.framebuffer, part, record)
             screen.received += len(data)
             for viewer in screen.viewers:
                 # Only to those still in the session (see Relay.left).
@@ -187,10 +204,10 @@ class Screens:
         # window of updates is ever on its way to it.
         if channel.lsid in channel.rep.memberships:
             await channel.rep.send_bytes(frame)
-        if completed and screen.recorder is not None:
-            width, height = screen.framebuffer.size
+        if picture is not None and screen.recorder is not None:
+            rgb, (width, height) = picture
             at = time.monotonic() - screen.started
-            screen.recorder.frame(screen.framebuffer.rgb(), width, height, at)
+            screen.recorder.frame(rgb, width, height, at)
 
     async def watch(self, conn: Connection, lsid: str) -> Channel:
         """Another representative of the session watches its shared screen.
@@ -387,6 +404,16 @@ class Screens:
             session_log.debug(
                 "session %s: %s not stored, session ended", channel.lsid, kind
             )
+
+
+def _draw(
+    framebuffer: Framebuffer, part: Part, record: bool
+) -> tuple[bytes, tuple[int, int]] | None:
+    """Draw a part (in a worker thread); when it completed an update and
+    the screen is recorded, a copy of the picture and its size."""
+    if framebuffer.apply(part) and record:
+        return framebuffer.rgb(), framebuffer.size
+    return None
 
 
 def _key_update(image: Image.Image) -> list[bytes]:
