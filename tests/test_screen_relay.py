@@ -7,6 +7,7 @@ import asyncio
 import io
 import random
 import struct
+import threading
 import zlib
 from typing import Any
 
@@ -470,3 +471,38 @@ def test_one_screen_per_session_and_its_size_changes_only_in_key_updates(
     assert "16x16" in got["too_big"]["message"]
     assert got["grown"] and got["size"] == (16, 16)
     assert got["parts"] == 0
+
+
+def test_a_screen_closed_while_its_recording_opens_closes_the_recording(
+    server: LiveServer,
+) -> None:
+    recorders: list[FakeRecorder] = []
+    started, release = threading.Event(), threading.Event()
+
+    async def factory(source: ScreenSource) -> FakeRecorder:
+        recorders.append(FakeRecorder(source))
+        started.set()
+        await asyncio.to_thread(release.wait, 30)
+        return recorders[-1]
+
+    relay_of(server.runtime).screens.recorder_factory = factory
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        cust, rep, channel = await shared(server)
+        await cust.send("screen_accept", channel=channel, width=8, height=8, id="y")
+        assert await asyncio.to_thread(started.wait, 30)
+        await rep.send("screen_close", channel=channel, id="c")
+        await rep.expect("ok", re="c")
+        closed = await cust.expect("screen_closed", channel=channel)
+        release.set()
+        answer = await cust.expect("error", re="y")
+        await cust.close()
+        await rep.close()
+        return closed, answer
+
+    closed, answer = asyncio.run(scenario())
+
+    assert closed["reason"] == "stopped by the representative"
+    assert answer["code"] == "session_state"
+    (recorder,) = recorders
+    assert recorder.closed == 1

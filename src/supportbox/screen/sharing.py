@@ -146,7 +146,13 @@ class Screens:
         if channel.state != PENDING:
             raise SessionStateError(f"screen {channel.number} is already shared")
         channel.width, channel.height = width, height
-        screen.recorder = await self._recorder(channel)
+        recorder = await self._recorder(channel)
+        if self.relay.channels.get(channel.number) is not channel:
+            # Closed while the recording was being opened: nothing was shown.
+            if recorder is not None:
+                await _close_recorder(channel, recorder, 0.0)
+            raise SessionStateError(f"screen {channel.number} was closed meanwhile")
+        screen.recorder = recorder
         channel.state = OPEN
         screen.started = time.monotonic()
         await self._event(channel, SHARING_STARTED, channel.rep_gs)
@@ -374,13 +380,7 @@ class Screens:
             )
         if screen.recorder is not None:
             recorder, screen.recorder = screen.recorder, None
-            try:
-                at = time.monotonic() - screen.started
-                await asyncio.to_thread(recorder.close, at)
-            except Exception:
-                session_log.exception(
-                    "session %s: closing a recording failed", channel.lsid
-                )
+            await _close_recorder(channel, recorder, time.monotonic() - screen.started)
         session_log.info(
             "session %s: screen channel %s closed after %s updates (%s)",
             channel.lsid,
@@ -404,6 +404,15 @@ class Screens:
             session_log.debug(
                 "session %s: %s not stored, session ended", channel.lsid, kind
             )
+
+
+async def _close_recorder(
+    channel: Channel, recorder: ScreenRecorder, at: float
+) -> None:
+    try:
+        await asyncio.to_thread(recorder.close, at)
+    except Exception:
+        session_log.exception("session %s: closing a recording failed", channel.lsid)
 
 
 def _draw(
