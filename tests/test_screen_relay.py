@@ -506,3 +506,44 @@ def test_a_screen_closed_while_its_recording_opens_closes_the_recording(
     assert answer["code"] == "session_state"
     (recorder,) = recorders
     assert recorder.closed == 1
+
+
+def test_a_rep_who_leaves_loses_its_shells_and_transfers_too(
+    server: LiveServer,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        cust, rep, screen = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await rep.send("file_fetch", lsid=lsid, path="/etc/hosts", id="f")
+        transfer = (await rep.expect("ok", re="f"))["channel"]
+        await cust.expect("file_request", channel=transfer)
+        await rep.send("shell_open", lsid=lsid, id="h")
+        shell = (await rep.expect("ok", re="h"))["channel"]
+        await cust.expect("shell_request", channel=shell)
+
+        await rep.send("leave", lsid=lsid)
+        await rep.expect("left", lsid=lsid)
+        # in the order the channels were opened
+        screen_closed = await cust.expect("screen_closed", channel=screen)
+        failed = await cust.expect("file_failed", channel=transfer)
+        shell_closed = await cust.expect("shell_closed", channel=shell)
+        await cust.send("file_accept", channel=transfer, size=3, id="a")
+        late = await cust.expect("error", re="a")
+        await cust.close()
+        await rep.close()
+        return {
+            "failed": failed,
+            "shell": shell_closed,
+            "screen": screen_closed,
+            "late": late,
+            "left": list(relay_of(server.runtime).channels),
+        }
+
+    got = asyncio.run(scenario())
+
+    left = {"the representative left the session", "the session ended"}
+    assert got["failed"]["reason"] in left
+    assert got["shell"]["reason"] in left
+    assert got["screen"]["reason"] in left
+    assert got["late"]["code"] == "not_found"
+    assert got["left"] == []

@@ -108,7 +108,14 @@ class Relay:
                     if conn is channel.rep
                     else "the session ended"
                 )
-                await self.end(channel, reason, by=None)
+                try:
+                    await self.end(channel, reason, by=None)
+                except Exception:
+                    session_log.exception(
+                        "session %s: closing channel %s failed",
+                        lsid,
+                        channel.number,
+                    )
 
     def _customer(self, lsid: str) -> Connection:
         customer = self.customers.get(lsid)
@@ -303,14 +310,18 @@ class Relay:
         """A transfer failed or was refused: store it, tell both sides."""
         if self.channels.pop(channel.number, None) is None:
             return
-        await self._failed_event(
-            channel.kind,
-            channel.lsid,
-            channel.rep_gs,
-            channel.path,
-            channel.size,
-            reason,
-        )
+        try:
+            await self._failed_event(
+                channel.kind,
+                channel.lsid,
+                channel.rep_gs,
+                channel.path,
+                channel.size,
+                reason,
+            )
+        except SessionStateError:
+            # The session ended first; both sides are still told.
+            session_log.debug("session %s: transfer failure not stored", channel.lsid)
         frame = {
             "type": "file_failed",
             "channel": channel.number,
