@@ -3,6 +3,7 @@ and writes down the clicks and keys it receives."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -13,6 +14,14 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 from Xlib import XK, X, display
+
+from livekit import open_session
+from serverkit import LiveServer
+from streamkit import Side, customer, representative
+from supportbox.core.hub import OpenedSession
+from supportbox.screen.agent import ScreenAgent
+from supportbox.screen.codec import Framebuffer, decode_part
+from supportbox.streams import frames
 
 WIDTH, HEIGHT = 320, 240
 
@@ -182,3 +191,68 @@ def x_window(xvfb: str) -> Iterator[XWindow]:
         yield window
     finally:
         window.close()
+
+
+# sharing an X screen through the real server
+
+
+class Viewer:
+    """The representative's side of a screen: draws parts, acknowledges.
+
+    ``tiles`` is the number of tiles of the last update drawn.
+    """
+
+    def __init__(self, rep: Side, channel: int, ack: bool = True) -> None:
+        self.rep, self.channel, self.ack = rep, channel, ack
+        self.framebuffer = Framebuffer()
+        self.tiles = 0
+        self._counting = 0
+
+    async def until(self, picture: Image.Image, timeout: float = 30) -> int:
+        """Draw updates until the screen shows ``picture``; how many it took."""
+
+        async def draw() -> int:
+            seen = 0
+            while True:
+                if await self.next_update():
+                    seen += 1
+                    if self.framebuffer.image().tobytes() == picture.tobytes():
+                        return seen
+
+        return await asyncio.wait_for(draw(), timeout)
+
+    async def next_update(self) -> bool:
+        number, _chunk, data = frames.decode(await self.rep.data.get())
+        if number != self.channel:
+            return False
+        part = decode_part(bytes(data))
+        self._counting += len(part.tiles)
+        if not self.framebuffer.apply(part):
+            return False
+        self.tiles, self._counting = self._counting, 0
+        if self.ack:
+            await self.rep.send(
+                "screen_ack", channel=number, update=self.framebuffer.updates
+            )
+        return True
+
+
+def new_session(server: LiveServer) -> OpenedSession:
+    return open_session(server)
+
+
+async def sharing(
+    server: LiveServer, opened: OpenedSession, display: str, allow: tuple[str, ...]
+) -> tuple[Side, Side, int]:
+    """A customer with the real screen agent on ``display``, and a rep who
+    accepted the session and asked for the screen: (customer, rep, channel)."""
+    cust = await customer(server, opened, allow=())
+    cust.screen = ScreenAgent(
+        cust.send_frame, cust.ws.send, allow=allow, display=display
+    )
+    rep = await representative(server)
+    await rep.send("accept", lsid=opened.lsid, id="a")
+    await rep.expect("ok", re="a")
+    await rep.send("screen_open", lsid=opened.lsid, id="s")
+    channel: int = (await rep.expect("ok", re="s"))["channel"]
+    return cust, rep, channel

@@ -24,7 +24,6 @@ from videokit import close_to, decoded
 
 pytest.importorskip("supportbox.screen.agent", reason="screen sharing is not merged")
 screenkit = pytest.importorskip("screenkit")
-shared = pytest.importorskip("test_screen_sharing")
 
 x_window = screenkit.x_window
 xvfb = screenkit.xvfb
@@ -33,13 +32,16 @@ xvfb = screenkit.xvfb
 def test_a_shared_x_screen_is_recorded_and_reported(
     server: LiveServer, x_window: Any, tmp_path: Path
 ) -> None:
-    lsid = shared.new_session(server)
+    session = screenkit.new_session(server)
+    lsid = session.lsid
     display = x_window.display.get_display_name()
 
     async def scenario() -> None:
-        cust, rep, channel = await shared.sharing(server, lsid, display, ("screen",))
+        cust, rep, channel = await screenkit.sharing(
+            server, session, display, ("screen",)
+        )
         await rep.expect("screen_opened", channel=channel)
-        await shared.Viewer(rep, channel).until(screenkit.expected_picture())
+        await screenkit.Viewer(rep, channel).until(screenkit.expected_picture())
         await rep.send("screen_close", channel=channel, id="x")
         await rep.expect("ok", re="x")
         await cust.close()

@@ -4,6 +4,11 @@ checking parts and input, and the recorder seam."""
 from __future__ import annotations
 
 import asyncio
+import io
+import random
+import struct
+import threading
+import zlib
 from typing import Any
 
 import pytest
@@ -227,3 +232,318 @@ def test_a_second_rep_watches_from_the_servers_picture_without_control(
     assert got["picture"].getpixel((5, 5)) == (0, 0, 255)
     assert got["no_input"]["code"] == "not_found"
     assert got["closed"]["reason"] == "stopped by the customer"
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG file that only says how big it is: a decompression bomb's header."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def _gif(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (255, 0, 0)).save(out, "GIF")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "tile",
+    [
+        codec.Tile(0, 0, 8, 8, codec.PNG, _png_claiming(30000, 30000)),
+        codec.Tile(0, 0, 8, 8, codec.PNG, _gif(8, 8)),
+        codec.Tile(
+            0,
+            0,
+            8,
+            8,
+            codec.JPEG,
+            codec.encode_tile(Image.new("RGB", (8, 8)), 0, 0).data,
+        ),
+    ],
+    ids=["bomb", "gif-as-png", "png-as-jpeg"],
+)
+def test_a_tile_of_another_format_or_a_bomb_is_an_error_frame(
+    server: LiveServer, tile: codec.Tile
+) -> None:
+    async def scenario() -> tuple[dict[str, Any], bytes]:
+        cust, rep, channel = await shared(server)
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await rep.expect("screen_opened", channel=channel)
+        (bad,) = codec.encode_update([tile], 8, 8, key=True)
+        await cust.ws.send(frames.encode(channel, 0, bad))
+        error = await cust.expect("error")
+        # The connection and the screen still work.
+        (good,) = red_update()
+        await cust.ws.send(frames.encode(channel, 1, good))
+        passed = frames.decode(await rep.data.get())[2]
+        await cust.close()
+        await rep.close()
+        return error, bytes(passed)
+
+    error, passed = asyncio.run(scenario())
+
+    assert error["code"] == "invalid"
+    assert "readable image" in error["message"] or "size" in error["message"]
+    assert passed == red_update()[0]
+
+
+def test_a_rep_who_leaves_loses_the_screen_and_its_control(server: LiveServer) -> None:
+    async def scenario() -> dict[str, Any]:
+        cust, alice, channel = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await alice.expect("screen_opened", channel=channel)
+        (red,) = red_update()
+        await cust.ws.send(frames.encode(channel, 0, red))
+        await alice.data.get()
+        await alice.send("control_request", channel=channel)
+        await cust.expect("control_request", channel=channel)
+        await cust.send("control_grant", channel=channel)
+        await alice.expect("control_granted", channel=channel)
+
+        bob = await representative(server, "bob")
+        await alice.send("invite", lsid=lsid, username="bob")
+        await bob.expect("offer", lsid=lsid)
+        await bob.send("join", lsid=lsid, id="j")
+        await bob.expect("ok", re="j")
+        await bob.send("screen_watch", lsid=lsid, id="w")
+        await bob.expect("ok", re="w")
+        await bob.data.get()
+
+        # The viewer leaves: the next part reaches alice, never bob.
+        await bob.send("leave", lsid=lsid)
+        await bob.expect("left", lsid=lsid)
+        await cust.ws.send(frames.encode(channel, 1, red))
+        await alice.data.get()
+        await bob.send("screen_ack", channel=channel, update=1, id="a")
+        bob_ack = await bob.expect("error", re="a")
+        bob_parts = bob.data.qsize()
+
+        # The rep in control leaves: input is refused, the screen closes.
+        await alice.send("leave", lsid=lsid)
+        await alice.expect("left", lsid=lsid)
+        closed = await cust.expect("screen_closed", channel=channel)
+        move = {"event": "move", "x": 1, "y": 1}
+        await alice.send("screen_input", channel=channel, events=[move], id="i")
+        refused = await alice.expect("error", re="i")
+        await cust.ws.send(frames.encode(channel, 2, red))
+        late = await cust.expect("error")
+        alice_parts = alice.data.qsize()
+        forwarded = [f for f in list(cust.json._queue) if f["type"] == "screen_input"]
+        for side in (cust, alice, bob):
+            await side.close()
+        return {
+            "bob_ack": bob_ack,
+            "bob_parts": bob_parts,
+            "closed": closed,
+            "refused": refused,
+            "late": late,
+            "alice_parts": alice_parts,
+            "forwarded": forwarded,
+        }
+
+    got = asyncio.run(scenario())
+
+    assert got["bob_ack"]["code"] in ("session_state", "not_found")
+    assert got["bob_parts"] == 0
+    assert got["closed"]["reason"] in (
+        "the representative left the session",
+        "the session ended",
+    )
+    assert got["refused"]["code"] in ("session_state", "not_found")
+    assert got["late"]["code"] in ("session_state", "not_found")
+    assert got["alice_parts"] == 0
+    assert got["forwarded"] == []
+
+
+def _noise_update(size: int, seed: int) -> tuple[bytes, Image.Image]:
+    image = Image.frombytes(
+        "RGB", (size, size), random.Random(seed).randbytes(size * size * 3)
+    )
+    (part,) = codec.encode_update(
+        [codec.encode_tile(image, 0, 0)], size, size, key=True
+    )
+    return part, image
+
+
+def test_a_watcher_that_does_not_read_never_stalls_the_customer(
+    server: LiveServer,
+) -> None:
+    size, count = 400, 80  # parts of about 480 kB: far more than any buffer
+
+    async def scenario() -> dict[str, Any]:
+        cust, alice, channel = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await cust.send("screen_accept", channel=channel, width=size, height=size)
+        await alice.expect("screen_opened", channel=channel)
+        first, _ = _noise_update(size, 0)
+        await cust.ws.send(frames.encode(channel, 0, first))
+        await alice.data.get()
+
+        bob = await representative(server, "bob")
+        await alice.send("invite", lsid=lsid, username="bob")
+        await bob.expect("offer", lsid=lsid)
+        await bob.send("join", lsid=lsid, id="j")
+        await bob.expect("ok", re="j")
+        await bob.send("screen_watch", lsid=lsid, id="w")
+        await bob.expect("ok", re="w")
+        await bob.data.get()
+        # Bob stops reading: his socket fills up and stays full.
+        bob.reader.cancel()
+
+        last = Image.new("RGB", (1, 1))
+        for index in range(1, count + 1):
+            part, last = _noise_update(size, index)
+            await cust.ws.send(frames.encode(channel, index, part))
+            # Alice gets every part while bob reads nothing.
+            got = await asyncio.wait_for(alice.data.get(), 20)
+            assert frames.decode(got)[2] == part
+        (viewer,) = relay_of(server.runtime).channels[channel].screen.viewers  # type: ignore[union-attr]
+        skipped = viewer.skipped
+
+        # Bob reads again: he catches up to the last picture, skipping ahead.
+        bob.reader = asyncio.ensure_future(bob._read())
+        framebuffer, received = codec.Framebuffer(), 0
+        while not (
+            framebuffer.ready and framebuffer.image().tobytes() == last.tobytes()
+        ):
+            framebuffer.apply(
+                frames.decode(await asyncio.wait_for(bob.data.get(), 20))[2]
+            )
+            received += 1
+        for side in (cust, alice, bob):
+            await side.close()
+        return {"skipped": skipped, "received": received}
+
+    got = asyncio.run(scenario())
+
+    assert got["skipped"] >= 1
+    assert got["received"] < count
+
+
+def test_one_screen_per_session_and_its_size_changes_only_in_key_updates(
+    server: LiveServer,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        cust, rep, channel = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await rep.send("screen_open", lsid=lsid, id="s2")
+        second = await rep.expect("error", re="s2")
+        await cust.send("screen_accept", channel=channel, width=8, height=8)
+        await rep.expect("screen_opened", channel=channel)
+        await cust.ws.send(frames.encode(channel, 0, red_update()[0]))
+        await rep.data.get()
+
+        # Not a key update: the size may not change.
+        tile = codec.encode_tile(Image.new("RGB", (4, 4)), 0, 0)
+        (moved,) = codec.encode_update([tile], 16, 16, key=False)
+        await cust.ws.send(frames.encode(channel, 1, moved))
+        not_key = await cust.expect("error")
+        # A key update may double each side, not more.
+        await cust.ws.send(frames.encode(channel, 2, red_update(24, 24)[0]))
+        too_big = await cust.expect("error")
+        (grown,) = red_update(16, 16)
+        await cust.ws.send(frames.encode(channel, 3, grown))
+        passed = frames.decode(await rep.data.get())[2]
+        size = relay_of(server.runtime).channels[channel].screen.framebuffer.size  # type: ignore[union-attr]
+        await cust.close()
+        await rep.close()
+        return {
+            "second": second,
+            "not_key": not_key,
+            "too_big": too_big,
+            "grown": passed == grown,
+            "size": size,
+            "parts": rep.data.qsize(),
+        }
+
+    got = asyncio.run(scenario())
+
+    assert got["second"]["code"] == "session_state"
+    assert "already has a screen" in got["second"]["message"]
+    assert got["not_key"]["code"] == "invalid"
+    assert got["too_big"]["code"] == "invalid"
+    assert "16x16" in got["too_big"]["message"]
+    assert got["grown"] and got["size"] == (16, 16)
+    assert got["parts"] == 0
+
+
+def test_a_screen_closed_while_its_recording_opens_closes_the_recording(
+    server: LiveServer,
+) -> None:
+    recorders: list[FakeRecorder] = []
+    started, release = threading.Event(), threading.Event()
+
+    async def factory(source: ScreenSource) -> FakeRecorder:
+        recorders.append(FakeRecorder(source))
+        started.set()
+        await asyncio.to_thread(release.wait, 30)
+        return recorders[-1]
+
+    relay_of(server.runtime).screens.recorder_factory = factory
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        cust, rep, channel = await shared(server)
+        await cust.send("screen_accept", channel=channel, width=8, height=8, id="y")
+        assert await asyncio.to_thread(started.wait, 30)
+        await rep.send("screen_close", channel=channel, id="c")
+        await rep.expect("ok", re="c")
+        closed = await cust.expect("screen_closed", channel=channel)
+        release.set()
+        answer = await cust.expect("error", re="y")
+        await cust.close()
+        await rep.close()
+        return closed, answer
+
+    closed, answer = asyncio.run(scenario())
+
+    assert closed["reason"] == "stopped by the representative"
+    assert answer["code"] == "session_state"
+    (recorder,) = recorders
+    assert recorder.closed == 1
+
+
+def test_a_rep_who_leaves_loses_its_shells_and_transfers_too(
+    server: LiveServer,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        cust, rep, screen = await shared(server)
+        lsid = next(iter(relay_of(server.runtime).customers))
+        await rep.send("file_fetch", lsid=lsid, path="/etc/hosts", id="f")
+        transfer = (await rep.expect("ok", re="f"))["channel"]
+        await cust.expect("file_request", channel=transfer)
+        await rep.send("shell_open", lsid=lsid, id="h")
+        shell = (await rep.expect("ok", re="h"))["channel"]
+        await cust.expect("shell_request", channel=shell)
+
+        await rep.send("leave", lsid=lsid)
+        await rep.expect("left", lsid=lsid)
+        # in the order the channels were opened
+        screen_closed = await cust.expect("screen_closed", channel=screen)
+        failed = await cust.expect("file_failed", channel=transfer)
+        shell_closed = await cust.expect("shell_closed", channel=shell)
+        await cust.send("file_accept", channel=transfer, size=3, id="a")
+        late = await cust.expect("error", re="a")
+        await cust.close()
+        await rep.close()
+        return {
+            "failed": failed,
+            "shell": shell_closed,
+            "screen": screen_closed,
+            "late": late,
+            "left": list(relay_of(server.runtime).channels),
+        }
+
+    got = asyncio.run(scenario())
+
+    left = {"the representative left the session", "the session ended"}
+    assert got["failed"]["reason"] in left
+    assert got["shell"]["reason"] in left
+    assert got["screen"]["reason"] in left
+    assert got["late"]["code"] == "not_found"
+    assert got["left"] == []

@@ -3,89 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pytest
-from PIL import Image
 
-from livekit import open_session, stored_events
-from screenkit import WIDTH, XWindow, expected_picture, x_window, xvfb
+from livekit import stored_events
+from screenkit import (
+    WIDTH,
+    Viewer,
+    XWindow,
+    expected_picture,
+    new_session,
+    sharing,
+    x_window,
+    xvfb,
+)
 from serverkit import LiveServer
-from streamkit import Side, customer, representative
-from supportbox.screen.agent import ScreenAgent
-from supportbox.screen.codec import Framebuffer
-from supportbox.streams import frames
 
 __all__ = ["x_window", "xvfb"]
-
-
-class Viewer:
-    """The representative's side of a screen: draws parts, acknowledges."""
-
-    def __init__(self, rep: Side, channel: int, ack: bool = True) -> None:
-        self.rep, self.channel, self.ack = rep, channel, ack
-        self.framebuffer = Framebuffer()
-
-    async def until(self, picture: Image.Image, timeout: float = 30) -> int:
-        """Draw updates until the screen shows ``picture``; how many it took."""
-
-        async def draw() -> int:
-            seen = 0
-            while True:
-                if await self.next_update():
-                    seen += 1
-                    if self.framebuffer.image().tobytes() == picture.tobytes():
-                        return seen
-
-        return await asyncio.wait_for(draw(), timeout)
-
-    async def next_update(self) -> bool:
-        number, _chunk, data = frames.decode(await self.rep.data.get())
-        if number != self.channel or not self.framebuffer.apply(data):
-            return False
-        if self.ack:
-            await self.rep.send(
-                "screen_ack", channel=number, update=self.framebuffer.updates
-            )
-        return True
-
-
-async def sharing(
-    server: LiveServer, lsid: str, display: str, allow: tuple[str, ...]
-) -> tuple[Side, Side, int]:
-    cust = await customer(server, _opened(server, lsid), allow=())
-    cust.screen = ScreenAgent(
-        cust.send_frame, cust.ws.send, allow=allow, display=display
-    )
-    rep = await representative(server)
-    await rep.send("accept", lsid=lsid, id="a")
-    await rep.expect("ok", re="a")
-    await rep.send("screen_open", lsid=lsid, id="s")
-    channel: int = (await rep.expect("ok", re="s"))["channel"]
-    return cust, rep, channel
-
-
-_OPENED: dict[str, Any] = {}
-
-
-def _opened(server: LiveServer, lsid: str) -> Any:
-    return _OPENED[lsid]
-
-
-def new_session(server: LiveServer) -> str:
-    opened = open_session(server)
-    _OPENED[opened.lsid] = opened
-    return opened.lsid
 
 
 def test_the_rep_sees_the_picture_and_controls_the_screen_until_revoked(
     server: LiveServer, x_window: XWindow
 ) -> None:
-    lsid = new_session(server)
+    session = new_session(server)
+    lsid = session.lsid
     display = x_window.display.get_display_name()
 
     async def scenario() -> dict[str, Any]:
-        cust, rep, channel = await sharing(server, lsid, display, ("screen", "control"))
+        cust, rep, channel = await sharing(
+            server, session, display, ("screen", "control")
+        )
         opened = await rep.expect("screen_opened", channel=channel)
         viewer = Viewer(rep, channel)
         await viewer.until(expected_picture())
@@ -93,6 +42,7 @@ def test_the_rep_sees_the_picture_and_controls_the_screen_until_revoked(
         # a change reaches the rep as an update of only what changed
         x_window.repaint([((0, 0, 64, 64), (255, 255, 255))])
         await viewer.until(expected_picture([((0, 0, 64, 64), (255, 255, 255))]))
+        change_tiles = viewer.tiles
 
         # no input before control is granted: the server refuses it
         move = {"event": "move", "x": 5, "y": 5}
@@ -134,6 +84,7 @@ def test_the_rep_sees_the_picture_and_controls_the_screen_until_revoked(
         await rep.close()
         return {
             "opened": opened,
+            "change_tiles": change_tiles,
             "early": early,
             "pointer": pointer_after_click,
             "revoked": revoked,
@@ -144,6 +95,8 @@ def test_the_rep_sees_the_picture_and_controls_the_screen_until_revoked(
     got = asyncio.run(scenario())
 
     assert (got["opened"]["width"], got["opened"]["height"]) == (WIDTH, 240)
+    # one 64x64 tile of the 5x4 the screen has
+    assert got["change_tiles"] == 1
     assert got["early"]["code"] == "session_state"
     assert got["pointer"] == (100, 80)
     assert x_window.clicks[0] == (1, 100, 80)
@@ -168,10 +121,10 @@ def test_the_rep_sees_the_picture_and_controls_the_screen_until_revoked(
 def test_the_customer_refuses_what_was_not_allowed(
     server: LiveServer, xvfb: str, allow: tuple[str, ...], refused: str
 ) -> None:
-    lsid = new_session(server)
+    session = new_session(server)
 
     async def scenario() -> dict[str, Any]:
-        cust, rep, channel = await sharing(server, lsid, xvfb, allow)
+        cust, rep, channel = await sharing(server, session, xvfb, allow)
         if refused == "screen":
             answer = await rep.expect("screen_closed", channel=channel)
         else:
@@ -192,16 +145,52 @@ def test_the_customer_refuses_what_was_not_allowed(
         assert answer["input"]["code"] == "session_state"
 
 
+class Parking(asyncio.Event):
+    """A share's ``progress`` that tells when the agent waits on it, and
+    how many updates it had sent then."""
+
+    def __init__(self, sent: Callable[[], int]) -> None:
+        super().__init__()
+        self._sent = sent
+        self._parked: list[int] = []
+        self._changed = asyncio.Event()
+
+    async def wait(self) -> Literal[True]:
+        self._parked.append(self._sent())
+        self._changed.set()
+        return await super().wait()
+
+    async def until(self, sent: int) -> None:
+        """Until the agent has waited for an ack after ``sent`` updates."""
+        while sent not in self._parked:
+            self._changed.clear()
+            await self._changed.wait()
+
+
 def test_a_rep_that_does_not_acknowledge_gets_no_more_than_the_window(
     server: LiveServer, x_window: XWindow
 ) -> None:
-    lsid = new_session(server)
+    session = new_session(server)
     display = x_window.display.get_display_name()
     colours = [(i * 40, 255 - i * 40, 90) for i in range(6)]
 
-    async def scenario() -> tuple[int, int]:
-        cust, rep, channel = await sharing(server, lsid, display, ("screen",))
+    async def scenario() -> tuple[int, int, list[tuple[int, int]]]:
+        cust, rep, channel = await sharing(server, session, display, ("screen",))
+        agent = cust.screen
+        assert agent is not None
+        # (updates sent, updates acknowledged) as each part leaves the agent
+        unacknowledged: list[tuple[int, int]] = []
+        send = agent._send_bytes
+
+        async def counted(frame: bytes) -> None:
+            share = agent.shares[channel]
+            unacknowledged.append((share.sent, share.acked))
+            await send(frame)
+
+        agent._send_bytes = counted
         await rep.expect("screen_opened", channel=channel)
+        share = agent.shares[channel]
+        share.progress = parking = Parking(lambda: share.sent)
         viewer = Viewer(rep, channel)
         await viewer.until(expected_picture())
         viewer.ack = False
@@ -213,16 +202,20 @@ def test_a_rep_that_does_not_acknowledge_gets_no_more_than_the_window(
         held = viewer.framebuffer.updates
         shown.append(((0, 0, 64, 64), colours[2]))
         x_window.repaint(shown[-1:])
-        # Nothing may arrive while two updates wait for their acknowledgement.
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(viewer.next_update(), 1.0)
+        # The agent holds the change while two updates wait for their
+        # acknowledgement; the ack releases it as exactly one more update.
+        await asyncio.wait_for(parking.until(held), 30)
+        assert rep.data.empty()
         await rep.send("screen_ack", channel=channel, update=held)
         await viewer.until(expected_picture(shown))
         await cust.close()
         await rep.close()
-        return held, viewer.framebuffer.updates
+        return held, viewer.framebuffer.updates, unacknowledged
 
-    held, after = asyncio.run(scenario())
+    held, after, unacknowledged = asyncio.run(scenario())
 
     assert held == 3
     assert after == held + 1
+    # No part left the agent while the window (2) was full.
+    assert unacknowledged and all(sent - acked < 2 for sent, acked in unacknowledged)
+    assert unacknowledged[-1][0] == held

@@ -145,6 +145,10 @@ class Connection:
             and membership.pump is not asyncio.current_task()
         ):
             membership.pump.cancel()
+        relay = self.runtime.services.get("streams")
+        if relay is not None and not self.closing:
+            # Its shells, transfers and screens of the session end too.
+            self.spawn(relay.left(self, lsid))
 
     async def _catch_up(self, membership: Membership) -> None:
         for event in await self.hub.events_since(membership.lsid, membership.last_seq):

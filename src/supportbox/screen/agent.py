@@ -49,6 +49,8 @@ class Share:
     acked: int = 0
     control: bool = False
     progress: asyncio.Event = field(default_factory=asyncio.Event)
+    #: What this share sent last; each share starts with a key update.
+    differ: Differ = field(default_factory=Differ)
     task: asyncio.Task[None] | None = None
 
 
@@ -79,7 +81,6 @@ class ScreenAgent:
         self._input_thread = ThreadPoolExecutor(1, "screen-input")
         self._capture: Capture | None = None
         self._injector: Injector | None = None
-        self._differ = Differ()
         self._tasks: set[asyncio.Future[None]] = set()
 
     @classmethod
@@ -143,7 +144,6 @@ class ScreenAgent:
                 "height": height,
             }
         )
-        self._differ.reset()
         share.task = asyncio.ensure_future(self._pump(share))
 
     def _open_capture(self) -> tuple[int, int]:
@@ -161,7 +161,7 @@ class ScreenAgent:
                 share.progress.clear()
                 await share.progress.wait()
             try:
-                parts = await self._in_capture(self._next_update)
+                parts = await self._in_capture(lambda: self._next_update(share))
             except Exception as exc:  # the display went away, ...
                 log.warning("screen capture failed: %s", exc)
                 self.shares.pop(share.number, None)
@@ -178,11 +178,11 @@ class ScreenAgent:
                 share.sent += 1
             await asyncio.sleep(max(0.0, started + 1 / self.max_fps - loop.time()))
 
-    def _next_update(self) -> list[bytes]:
-        """The parts of the next update; none when nothing changed."""
+    def _next_update(self, share: Share) -> list[bytes]:
+        """The parts of ``share``'s next update; none when nothing changed."""
         assert self._capture is not None
         image = self._capture.grab()
-        tiles, key = self._differ.changes(image)
+        tiles, key = share.differ.changes(image)
         if not tiles:
             return []
         return encode_update(tiles, image.width, image.height, key)
@@ -226,6 +226,8 @@ class ScreenAgent:
             "The representative asks to control your mouse and keyboard. Allow it?"
         )
         if not await self._permitted(CONTROL, question):
+            if self.shares.get(share.number) is not share:
+                return  # the screen closed while the customer was asked
             await self._send_json(
                 {
                     "type": "control_refuse",
@@ -243,6 +245,8 @@ class ScreenAgent:
                 {"type": "control_refuse", "channel": share.number, "reason": reason}
             )
             return
+        if self.shares.get(share.number) is not share:
+            return  # the screen closed while the customer was asked
         share.control = True
         self._notify(CONTROL_ON)
         await self._send_json({"type": "control_grant", "channel": share.number})

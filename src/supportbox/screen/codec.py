@@ -191,12 +191,20 @@ class Framebuffer:
         return out.getvalue()
 
 
+#: The only file format each tile encoding may hold.
+_FORMATS = {PNG: ["PNG"], JPEG: ["JPEG"]}
+
+
 def _open(tile: Tile) -> Image.Image:
+    """The tile's picture; its size is checked before any pixel is decoded,
+    so a small file that claims a huge picture costs nothing."""
     try:
-        image = Image.open(io.BytesIO(tile.data))
+        image = Image.open(io.BytesIO(tile.data), formats=_FORMATS[tile.encoding])
+        if image.size != (tile.w, tile.h):
+            raise InvalidInput("a screen tile's image does not match its size")
         image.load()
-    except (OSError, ValueError) as exc:
+        return image.convert("RGB")
+    except InvalidInput:
+        raise
+    except (Image.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
         raise InvalidInput("a screen tile is not a readable image") from exc
-    if image.size != (tile.w, tile.h):
-        raise InvalidInput("a screen tile's image does not match its size")
-    return image.convert("RGB")

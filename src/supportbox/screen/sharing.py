@@ -19,10 +19,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from PIL import Image
+
 from supportbox.errors import InvalidInput, SessionStateError
 from supportbox.logs import session_log
 from supportbox.screen.codec import (
     Framebuffer,
+    Part,
     decode_part,
     encode_tile,
     encode_update,
@@ -44,9 +47,57 @@ CONTROL_GRANTED = "Remote Control Granted"
 CONTROL_REVOKED = "Remote Control Revoked"
 SCREENSHOT = "Screenshot Captured"
 
+#: Bytes of parts a viewer may have waiting; past this it skips ahead.
+VIEWER_BUFFER = 4 * 1024 * 1024
+
+#: Queued for a viewer that is behind: send the server's whole picture.
+_RESYNC = b""
+
+#: How many times its accepted width and height a screen may grow to
+#: (a key update after a change of resolution); never past MAX_PIXELS.
+GROWTH = 2
+
 OFF = "off"
 ASKED = "asked"
 GRANTED = "granted"
+
+
+@dataclass(eq=False)
+class Viewer:
+    """A representative watching a screen, with its own queue and writer.
+
+    A viewer that cannot keep up never slows the customer or the others:
+    when more than :data:`VIEWER_BUFFER` bytes wait, what waits is
+    dropped and the viewer is sent the server's picture as a key update.
+    """
+
+    conn: Connection
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    queued: int = 0
+    behind: bool = False
+    skipped: int = 0
+
+    def offer(self, frame: bytes) -> None:
+        if self.behind:
+            return
+        if self.queued + len(frame) > VIEWER_BUFFER:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queued = 0
+            self.skipped += 1
+            self.resync()
+            return
+        self.queued += len(frame)
+        self.queue.put_nowait(frame)
+
+    def resync(self) -> None:
+        self.behind = True
+        self.queue.put_nowait(_RESYNC)
+
+    def stop(self) -> None:
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 @dataclass
@@ -60,9 +111,9 @@ class Screen:
     #: Bytes of parts received from the customer.
     received: int = 0
     #: Representatives who watch besides the one who asked (no control).
-    viewers: list[Connection] = field(default_factory=list)
-    #: Held while a part is drawn and passed on, so that a viewer joins
-    #: between two parts, never in the middle of one.
+    viewers: list[Viewer] = field(default_factory=list)
+    #: Held while a part is drawn and queued for viewers, so that a viewer's
+    #: copy of the picture is taken between two parts, never in one.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -76,6 +127,12 @@ class Screens:
 
     async def open(self, rep: Connection, lsid: str, gs: int) -> int:
         """Ask the customer to share the screen; returns the channel number."""
+        for other in self.relay.channels.values():
+            if other.kind == KIND and other.lsid == lsid:
+                raise SessionStateError(
+                    f"session {lsid} already has a screen (channel {other.number});"
+                    " close it first"
+                )
         channel = self.relay.new_channel(KIND, rep, lsid, gs)
         channel.screen = Screen()
         await channel.customer.send(
@@ -89,7 +146,13 @@ class Screens:
         if channel.state != PENDING:
             raise SessionStateError(f"screen {channel.number} is already shared")
         channel.width, channel.height = width, height
-        screen.recorder = await self._recorder(channel)
+        recorder = await self._recorder(channel)
+        if self.relay.channels.get(channel.number) is not channel:
+            # Closed while the recording was being opened: nothing was shown.
+            if recorder is not None:
+                await _close_recorder(channel, recorder, 0.0)
+            raise SessionStateError(f"screen {channel.number} was closed meanwhile")
+        screen.recorder = recorder
         channel.state = OPEN
         screen.started = time.monotonic()
         await self._event(channel, SHARING_STARTED, channel.rep_gs)
@@ -130,16 +193,27 @@ class Screens:
         screen = _screen(channel)
         _number, _chunk, data = frames.decode(frame)
         part = decode_part(bytes(data))
+        if part.width > GROWTH * channel.width or part.height > GROWTH * channel.height:
+            raise InvalidInput(
+                f"a screen shared as {channel.width}x{channel.height} grows to at"
+                f" most {GROWTH * channel.width}x{GROWTH * channel.height}"
+            )
+        record = screen.recorder is not None
         async with screen.lock:
-            completed = await asyncio.to_thread(screen.framebuffer.apply, part)
+            picture = await asyncio.to_thread(_draw, screen.framebuffer, part, record)
             screen.received += len(data)
-            await channel.rep.send_bytes(frame)
             for viewer in screen.viewers:
-                await viewer.send_bytes(frame)
-        if completed and screen.recorder is not None:
-            width, height = screen.framebuffer.size
+                # Only to those still in the session (see Relay.left).
+                if channel.lsid in viewer.conn.memberships:
+                    viewer.offer(frame)
+        # The representative paces the customer (screen_ack), so at most a
+        # window of updates is ever on its way to it.
+        if channel.lsid in channel.rep.memberships:
+            await channel.rep.send_bytes(frame)
+        if picture is not None and screen.recorder is not None:
+            rgb, (width, height) = picture
             at = time.monotonic() - screen.started
-            screen.recorder.frame(screen.framebuffer.rgb(), width, height, at)
+            screen.recorder.frame(rgb, width, height, at)
 
     async def watch(self, conn: Connection, lsid: str) -> Channel:
         """Another representative of the session watches its shared screen.
@@ -156,12 +230,10 @@ class Screens:
             raise SessionStateError(f"no screen is shared in session {lsid}")
         channel = shared[-1]
         screen = _screen(channel)
-        if conn is channel.rep or conn in screen.viewers:
+        if conn is channel.rep or any(v.conn is conn for v in screen.viewers):
             raise SessionStateError("you already see this screen")
+        viewer = Viewer(conn)
         async with screen.lock:
-            parts = []
-            if screen.framebuffer.ready:
-                parts = await asyncio.to_thread(_key_update, screen.framebuffer)
             await conn.send(
                 {
                     "type": "screen_opened",
@@ -172,23 +244,54 @@ class Screens:
                     "viewer": True,
                 }
             )
-            for index, part in enumerate(parts):
-                await conn.send_bytes(frames.encode(channel.number, index, part))
-            screen.viewers.append(conn)
+            if screen.framebuffer.ready:
+                viewer.resync()
+            screen.viewers.append(viewer)
+        conn.spawn(self._write(channel, screen, viewer))
         return channel
 
-    def unwatch(self, conn: Connection) -> bool:
-        """``conn`` stops watching every screen; whether it watched one."""
+    async def _write(self, channel: Channel, screen: Screen, viewer: Viewer) -> None:
+        """Send a viewer its parts, in order, at its own pace."""
+        while True:
+            frame = await viewer.queue.get()
+            if frame is None:
+                return
+            if frame:
+                viewer.queued -= len(frame)
+                await viewer.conn.send_bytes(frame)
+                continue
+            async with screen.lock:
+                # The picture as it is between two parts; parts after it
+                # are queued again from here on.
+                image = await asyncio.to_thread(screen.framebuffer.image)
+                viewer.behind = False
+            parts = await asyncio.to_thread(_key_update, image)
+            for index, part in enumerate(parts):
+                await viewer.conn.send_bytes(frames.encode(channel.number, index, part))
+
+    def unwatch(self, conn: Connection, lsid: str | None = None) -> bool:
+        """``conn`` stops watching every screen (of ``lsid`` when given);
+        whether it watched one."""
         found = False
         for channel in self.relay.channels.values():
-            if channel.screen is not None and conn in channel.screen.viewers:
-                channel.screen.viewers.remove(conn)
-                found = True
+            if lsid is not None and channel.lsid != lsid:
+                continue
+            for viewer in list(channel.screen.viewers if channel.screen else []):
+                if viewer.conn is conn:
+                    assert channel.screen is not None
+                    channel.screen.viewers.remove(viewer)
+                    viewer.stop()
+                    found = True
         return found
 
     def watched_by(self, conn: Connection, number: int) -> bool:
         channel = self.relay.channels.get(number)
-        return bool(channel and channel.screen and conn in channel.screen.viewers)
+        return bool(
+            channel
+            and channel.screen
+            and any(v.conn is conn for v in channel.screen.viewers)
+            and channel.lsid in conn.memberships
+        )
 
     async def ack(self, channel: Channel, update: int) -> None:
         """The representative drew ``update`` updates: the customer may go on."""
@@ -271,18 +374,13 @@ class Screens:
         await self._event(channel, SHARING_STOPPED, channel.rep_gs, data)
         viewers, screen.viewers = screen.viewers, []
         for viewer in viewers:
-            await viewer.send(
+            viewer.stop()
+            await viewer.conn.send(
                 {"type": "screen_closed", "channel": channel.number, "reason": reason}
             )
         if screen.recorder is not None:
             recorder, screen.recorder = screen.recorder, None
-            try:
-                at = time.monotonic() - screen.started
-                await asyncio.to_thread(recorder.close, at)
-            except Exception:
-                session_log.exception(
-                    "session %s: closing a recording failed", channel.lsid
-                )
+            await _close_recorder(channel, recorder, time.monotonic() - screen.started)
         session_log.info(
             "session %s: screen channel %s closed after %s updates (%s)",
             channel.lsid,
@@ -308,9 +406,27 @@ class Screens:
             )
 
 
-def _key_update(framebuffer: Framebuffer) -> list[bytes]:
+async def _close_recorder(
+    channel: Channel, recorder: ScreenRecorder, at: float
+) -> None:
+    try:
+        await asyncio.to_thread(recorder.close, at)
+    except Exception:
+        session_log.exception("session %s: closing a recording failed", channel.lsid)
+
+
+def _draw(
+    framebuffer: Framebuffer, part: Part, record: bool
+) -> tuple[bytes, tuple[int, int]] | None:
+    """Draw a part (in a worker thread); when it completed an update and
+    the screen is recorded, a copy of the picture and its size."""
+    if framebuffer.apply(part) and record:
+        return framebuffer.rgb(), framebuffer.size
+    return None
+
+
+def _key_update(image: Image.Image) -> list[bytes]:
     """The whole picture as the parts of one key update (PNG tiles)."""
-    image = framebuffer.image()
     width, height = image.size
     tiles = [
         encode_tile(image.crop((x, y, min(x + 64, width), min(y + 64, height))), x, y)

@@ -101,6 +101,26 @@ class Relay:
             if conn in (channel.rep, channel.customer):
                 await self.end(channel, "the other side disconnected", by=conn)
 
+    async def left(self, conn: Connection, lsid: str) -> None:
+        """``conn`` is no longer in ``lsid`` (it left, was transferred away,
+        or the session ended): it loses that session's channels and screens."""
+        self.screens.unwatch(conn, lsid)
+        for channel in list(self.channels.values()):
+            if channel.lsid == lsid and conn in (channel.rep, channel.customer):
+                reason = (
+                    "the representative left the session"
+                    if conn is channel.rep
+                    else "the session ended"
+                )
+                try:
+                    await self.end(channel, reason, by=None)
+                except Exception:
+                    session_log.exception(
+                        "session %s: closing channel %s failed",
+                        lsid,
+                        channel.number,
+                    )
+
     def _customer(self, lsid: str) -> Connection:
         customer = self.customers.get(lsid)
         if customer is None or customer.closing:
@@ -115,6 +135,9 @@ class Relay:
             raise NotFound(f"no channel {number}")
         if kind is not None and found.kind != kind:
             raise NotFound(f"channel {number} is not a {kind} channel")
+        if found.lsid not in conn.memberships:
+            # Left, transferred away or ended: the channel is no longer theirs.
+            raise SessionStateError(f"you are no longer in session {found.lsid}")
         return found
 
     def new_channel(self, kind: str, rep: Connection, lsid: str, gs: int) -> Channel:
@@ -291,14 +314,18 @@ class Relay:
         """A transfer failed or was refused: store it, tell both sides."""
         if self.channels.pop(channel.number, None) is None:
             return
-        await self._failed_event(
-            channel.kind,
-            channel.lsid,
-            channel.rep_gs,
-            channel.path,
-            channel.size,
-            reason,
-        )
+        try:
+            await self._failed_event(
+                channel.kind,
+                channel.lsid,
+                channel.rep_gs,
+                channel.path,
+                channel.size,
+                reason,
+            )
+        except SessionStateError:
+            # The session ended first; both sides are still told.
+            session_log.debug("session %s: transfer failure not stored", channel.lsid)
         frame = {
             "type": "file_failed",
             "channel": channel.number,
