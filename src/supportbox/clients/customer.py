@@ -142,6 +142,8 @@ class Customer(App):
     async def on_line(self, line: str) -> None:
         if self._reply is not None and not self._reply.done():
             self._reply.set_result(line.lower() in ("y", "yes"))
+        elif line in ("/quit", "/leave") and self.ended:
+            self.finish()  # the session is over; only its survey was left
         elif line in ("/quit", "/leave"):
             await self.link.command("leave")
         elif line == "/revoke":
