@@ -71,6 +71,8 @@ class Rep(ScreenViewer, Shells, Files, App):
         self.last_left: str | None = None
         #: Exit surveys waiting for ``/survey``, by session.
         self.unanswered: dict[str, dict[str, Any]] = {}
+        #: What to say when a command's ``ok`` comes, by command id.
+        self.confirm: dict[str, str] = {}
 
     def hello(self, link: Link) -> dict[str, Any]:
         hello: dict[str, Any] = {
@@ -110,6 +112,10 @@ class Rep(ScreenViewer, Shells, Files, App):
             await self.on_survey(frame)
         elif kind == "ok" and self.is_survey_reply(frame):
             self.console.say("* exit survey saved")
+        elif kind in ("ok", "error") and frame.get("re") in self.confirm:
+            done = self.confirm.pop(frame["re"])
+            if kind == "ok":
+                self.console.say(done)
         elif kind == "ok" and "waiting" in frame:
             self.console.frame({"type": "queues", **frame})
 
@@ -141,7 +147,9 @@ class Rep(ScreenViewer, Shells, Files, App):
         elif name == "switch" and rest in self.sessions:
             self.current = rest
         elif name == "key":
-            await self._in_session("external_key", external_key=rest)
+            ident = await self._in_session("external_key", external_key=rest)
+            if ident is not None:
+                self.confirm[ident] = f"* external key set to {rest!r}"
         elif name == "note" and rest:
             await self._in_session("note", body=rest)
         elif name == "transfer" and rest:
@@ -216,11 +224,12 @@ class Rep(ScreenViewer, Shells, Files, App):
         self.unanswered.pop(lsid, None)
         await self.submit_survey(lsid, answers)
 
-    async def _in_session(self, kind: str, **fields: Any) -> None:
+    async def _in_session(self, kind: str, **fields: Any) -> str | None:
+        """Send ``kind`` for the current session; the command's id."""
         if self.current is None:
             self.console.say("! you are in no session; /accept one first")
-            return
-        await self.link.command(kind, lsid=self.current, **fields)
+            return None
+        return await self.link.command(kind, lsid=self.current, **fields)
 
     def session(self) -> str | None:
         if self.current is None:
