@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= ./data
-HOST ?= 127.0.0.1
-PORT ?= 8080
+# `make run` listens where SUPPORTBOX_HOST/SUPPORTBOX_PORT say, unless
+# HOST/PORT are given.
+HOST ?= $(or $(SUPPORTBOX_HOST),127.0.0.1)
+PORT ?= $(or $(SUPPORTBOX_PORT),8080)
 STAMP := $(VENV)/.installed
 ASSETS := node_modules/.installed
 

@@ -252,6 +252,48 @@ def test_serve_refuses_a_database_that_was_never_initialised(tmp_path: Path) -> 
     assert_one_clear_line(result, "run 'supportbox init'")
 
 
+def test_serve_on_a_taken_port_says_so_in_one_line(store: list[str]) -> None:
+    taken = free_socket()
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        result = run_process("serve", *store, "--port", str(port))
+    finally:
+        taken.close()
+    assert_one_clear_line(result, f"cannot listen on 127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert "Address already in use" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "listens"),
+    [
+        ({}, "--host 127.0.0.1 --port 8080"),
+        ({"SUPPORTBOX_PORT": "8081"}, "--host 127.0.0.1 --port 8081"),
+        ({"SUPPORTBOX_PORT": "8081", "PORT": "9000"}, "--host 127.0.0.1 --port 9000"),
+        ({"SUPPORTBOX_HOST": "0.0.0.0"}, "--host 0.0.0.0 --port 8080"),
+    ],
+)
+def test_make_run_listens_where_the_settings_say(
+    given: dict[str, str], listens: str
+) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HOST", "PORT", "SUPPORTBOX_HOST", "SUPPORTBOX_PORT")
+    }
+    result = subprocess.run(
+        ["make", "--dry-run", "--always-make", "run"],
+        cwd=Path(__file__).parent.parent,
+        env={**env, **given},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    serve = [line for line in result.stdout.splitlines() if " serve " in line]
+    assert len(serve) == 1 and serve[0].endswith(listens), result.stdout
+
+
 def test_a_bad_setting_names_its_source(store: list[str]) -> None:
     result = run("serve", *store, "--port", "99999")
     assert_one_clear_line(result, "--port")

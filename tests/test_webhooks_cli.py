@@ -206,9 +206,9 @@ def test_dead_letters_are_listed_replayed_and_dropped_with_their_webhook(
     assert letters[0]["last_error"] == "HTTP 503"
 
     one = run("webhook", "replay", *store, "--delivery", "2")
-    assert one.stdout == "queued 1 dead letters again\n"
+    assert one.stdout == "queued 1 dead letter again\n"
     rest = run("webhook", "replay", *store, "--webhook", "h")
-    assert rest.stdout == "queued 1 dead letters again\n"
+    assert rest.stdout == "queued 1 dead letter again\n"
     with runtime.db() as db:
         assert set(db.scalars(select(WebhookDelivery.status))) == {queue.PENDING}
         assert set(db.scalars(select(WebhookDelivery.attempts))) == {0}

@@ -2,14 +2,18 @@
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", default="./data")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", default="8080")
+    # As `supportbox serve`: the flags, else the settings' variables.
+    parser.add_argument(
+        "--host", default=os.environ.get("SUPPORTBOX_HOST", "127.0.0.1")
+    )
+    parser.add_argument("--port", default=os.environ.get("SUPPORTBOX_PORT", "8080"))
     args = parser.parse_args()
 
     base = f"http://{args.host}:{args.port}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +12,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from supportbox import __version__
+from supportbox.errors import ConfigError
 from supportbox.live.socket import LiveSocketProtocol
 from supportbox.logs import log
 from supportbox.runtime import open_runtime
@@ -56,9 +58,28 @@ def make_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     )
 
 
+def check_address(host: str, port: int) -> None:
+    """ConfigError unless ``host:port`` can be listened on (as uvicorn would)."""
+    try:
+        found = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    for family, kind, proto, _name, address in found:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                why = exc.strerror or str(exc)
+                raise ConfigError(f"cannot listen on {host}:{port}: {why}") from None
+
+
 def serve(settings: Settings) -> None:
     """Serve until told to stop; uvicorn drains open requests on SIGTERM."""
     runtime = open_runtime(settings)
+    check_address(settings.host, settings.port)
     server = _Server(make_config(build_app(runtime), settings))
     log.info(
         "supportbox %s serving on %s (data in %s)",

@@ -247,5 +247,5 @@ def replay(args: argparse.Namespace) -> int:
         if args.webhook is not None:
             recipient_id = recipients.get(db, args.webhook).id
         count = queue.replay(db, recipient_id=recipient_id, delivery_ids=args.delivery)
-    print(f"queued {count} dead letters again")
+    print(f"queued {count} dead letter{'' if count == 1 else 's'} again")
     return 0

@@ -76,7 +76,10 @@ class App:
         if line is None:
             await self.on_end_of_input()
             return
-        if self.survey is not None and not self.console.as_json:
+        # A line starting with "/" is always a command, never a survey
+        # answer: the survey stays pending and is asked again afterwards.
+        answering = not line.lstrip().startswith(("/", "{"))
+        if self.survey is not None and not self.console.as_json and answering:
             await self._answer(line)
             return
         message = parse_json_line(line)
@@ -91,6 +94,9 @@ class App:
             return
         if line.strip():
             await self.on_line(line.strip())
+        if self.survey is not None and not answering and not self.console.as_json:
+            question = self.survey["questions"][len(self.survey_answers)]
+            self.console.say(f"(the exit survey is still open) {ask(question)}")
 
     def complete(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Fill in what a JSON command left out (the current session)."""
@@ -106,6 +112,10 @@ class App:
         if not frame["questions"]:
             await self.after_survey()
             return
+        self.start_survey(frame)
+
+    def start_survey(self, frame: dict[str, Any]) -> None:
+        """Ask the questions of ``frame`` one by one at the terminal."""
         self.survey, self.survey_answers = frame, {}
         if not self.console.as_json:
             self.console.say(ask(frame["questions"][0]))
@@ -114,7 +124,13 @@ class App:
         assert self.survey is not None
         questions = self.survey["questions"]
         question = questions[len(self.survey_answers)]
-        self.survey_answers[question["name"]] = line.strip()
+        answer = choose(question, line)
+        if answer is None:
+            options = ", ".join(str(o) for o in question["options"])
+            self.console.say(f"! please answer one of: {options}")
+            self.console.say(ask(question))
+            return
+        self.survey_answers[question["name"]] = answer
         if len(self.survey_answers) < len(questions):
             self.console.say(ask(questions[len(self.survey_answers)]))
             return
@@ -153,3 +169,15 @@ class App:
 
     async def after_survey(self) -> None:
         return None
+
+
+def choose(question: dict[str, Any], line: str) -> str | None:
+    """The answer ``line`` gives to ``question``, or ``None`` when it is no option."""
+    answer = line.strip()
+    options = [str(o) for o in question.get("options") or []]
+    if not options:
+        return answer
+    for option in options:
+        if option.lower() == answer.lower():
+            return option
+    return None

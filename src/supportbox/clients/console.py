@@ -122,7 +122,8 @@ def describe(frame: dict[str, Any]) -> str:
     if kind == "event":
         return _describe_event(frame["lsid"], frame["event"])
     if kind == "error":
-        return f"! {frame.get('message')} ({frame.get('code')})"
+        # A sentence for a person; the code is in the --json output.
+        return f"! {frame.get('message')}"
     if kind == "offer":
         by = f" from {frame['by']}" if frame.get("by") else ""
         return f"* {frame['reason']} offer{by}: session {frame['lsid']}"

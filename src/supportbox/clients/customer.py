@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import platform
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,8 @@ class Customer(App):
         super().__init__(Link(live_urls(ticket.server), self.hello), console, **kwargs)
         self.reported = False
         self.ended = False
+        #: Channels the server no longer knew (said once each).
+        self.gone: set[int] = set()
         # Asked in the terminal; a script (--json) has only what --allow says.
         self.agent = CustomerAgent(
             self._send_json,
@@ -123,8 +126,12 @@ class Customer(App):
         }
 
     async def on_frame(self, frame: dict[str, Any]) -> None:
-        self.console.frame(frame)
         kind = frame.get("type")
+        gone = gone_channel(frame)
+        if gone is not None and not self.console.as_json:
+            await self._channel_gone(gone)
+            return
+        self.console.frame(frame)
         if kind == "welcome" and not self.reported:
             self.reported = True
             self.console.say("* connected; type to chat, /quit to leave")
@@ -139,9 +146,25 @@ class Customer(App):
     async def after_survey(self) -> None:
         self.finish()
 
+    async def _channel_gone(self, number: int) -> None:
+        """The server no longer knows a channel this client still used.
+
+        That happens when the representative went away during a shell: the
+        output sent meanwhile finds no channel. Said once, in words.
+        """
+        if number in self.gone:
+            return
+        self.gone.add(number)
+        shell = number in self.agent.shells
+        await self.agent.handle({"type": "shell_closed", "channel": number})
+        what = "shell" if shell else "shell or file transfer"
+        self.console.say(f"* the representative's {what} closed")
+
     async def on_line(self, line: str) -> None:
         if self._reply is not None and not self._reply.done():
             self._reply.set_result(line.lower() in ("y", "yes"))
+        elif line in ("/quit", "/leave") and self.ended:
+            self.finish()  # the session is over; only its survey was left
         elif line in ("/quit", "/leave"):
             await self.link.command("leave")
         elif line == "/revoke":
@@ -262,3 +285,11 @@ def main(
         return await run(found, as_json=as_json, answers=answers, consent=consent)
 
     return asyncio.run(start())
+
+
+def gone_channel(frame: dict[str, Any]) -> int | None:
+    """The channel number of a server's "no channel N" error, else ``None``."""
+    if frame.get("type") != "error" or frame.get("code") != "not_found":
+        return None
+    found = re.fullmatch(r"no channel (\d+)", str(frame.get("message", "")))
+    return int(found.group(1)) if found else None

@@ -7,8 +7,8 @@ import platform
 import socket
 from typing import Any
 
-from supportbox.clients.app import App
-from supportbox.clients.console import Console
+from supportbox.clients.app import App, choose
+from supportbox.clients.console import Console, ask
 from supportbox.clients.link import Link, live_urls
 from supportbox.clients.rep_files import Files
 from supportbox.clients.rep_screen import ScreenViewer
@@ -25,7 +25,7 @@ HELP = """commands (the current session is the last one joined):
   /transfer QUEUE       general, rep:<user id> or team:<team id>
   /invite USERNAME      invite another representative
   /leave  /end          leave the session / end it for everyone
-  /survey NAME=VALUE .. answer your exit survey
+  /survey [NAME=VALUE ..] answer the exit survey of the session that ended
   /shell                open a command shell on the customer's computer
                         (Ctrl-] leaves it and closes it)
   /send LOCAL REMOTE    send a file into the customer's allowed folder
@@ -69,6 +69,10 @@ class Rep(ScreenViewer, Shells, Files, App):
         self.sessions: list[str] = []
         self.current: str | None = None
         self.last_left: str | None = None
+        #: Exit surveys waiting for ``/survey``, by session.
+        self.unanswered: dict[str, dict[str, Any]] = {}
+        #: What to say when a command's ``ok`` comes, by command id.
+        self.confirm: dict[str, str] = {}
 
     def hello(self, link: Link) -> dict[str, Any]:
         hello: dict[str, Any] = {
@@ -106,6 +110,12 @@ class Rep(ScreenViewer, Shells, Files, App):
             self.current = self.sessions[-1] if self.sessions else None
         elif kind == "survey":
             await self.on_survey(frame)
+        elif kind == "ok" and self.is_survey_reply(frame):
+            self.console.say("* exit survey saved")
+        elif kind in ("ok", "error") and frame.get("re") in self.confirm:
+            done = self.confirm.pop(frame["re"])
+            if kind == "ok":
+                self.console.say(done)
         elif kind == "ok" and "waiting" in frame:
             self.console.frame({"type": "queues", **frame})
 
@@ -137,7 +147,9 @@ class Rep(ScreenViewer, Shells, Files, App):
         elif name == "switch" and rest in self.sessions:
             self.current = rest
         elif name == "key":
-            await self._in_session("external_key", external_key=rest)
+            ident = await self._in_session("external_key", external_key=rest)
+            if ident is not None:
+                self.confirm[ident] = f"* external key set to {rest!r}"
         elif name == "note" and rest:
             await self._in_session("note", body=rest)
         elif name == "transfer" and rest:
@@ -159,17 +171,65 @@ class Rep(ScreenViewer, Shells, Files, App):
             await self.screenshot(rest)
         elif name in ("control", "release"):
             await self.control_command(release=name == "release")
-        elif name == "survey" and self.last_left:
-            pairs = (p.partition("=") for p in rest.split())
-            await self.submit_survey(self.last_left, {k: v for k, _, v in pairs})
+        elif name == "survey":
+            await self.survey_command(rest)
         else:
             self.console.say(f"! cannot do {line!r}; /help lists the commands")
 
-    async def _in_session(self, kind: str, **fields: Any) -> None:
+    async def on_survey(self, frame: dict[str, Any]) -> None:
+        """Ask at once only when nothing else is going on; else say how to answer.
+
+        While the rep works in other sessions, a survey asked in the middle
+        would take the lines meant for them.
+        """
+        busy = self.sessions or self.survey is not None
+        if self.answers is None and not self.console.as_json and frame["questions"]:
+            self.unanswered[frame["lsid"]] = frame
+            if busy:
+                self.console.say(
+                    f"* session {frame['lsid']} ended: type /survey to answer"
+                    " its exit survey"
+                )
+                return
+            self.unanswered.pop(frame["lsid"])
+        await super().on_survey(frame)
+
+    async def survey_command(self, rest: str) -> None:
+        """``/survey`` asks the questions; ``/survey NAME=VALUE ..`` answers."""
+        if not rest:
+            if self.survey is not None:
+                question = self.survey["questions"][len(self.survey_answers)]
+                self.console.say(ask(question))
+            elif self.unanswered:
+                self.start_survey(self.unanswered.pop(next(reversed(self.unanswered))))
+            else:
+                self.console.say("! no exit survey is waiting for an answer")
+            return
+        lsid = next(reversed(self.unanswered), None) or self.last_left
+        if lsid is None:
+            self.console.say("! no exit survey is waiting for an answer")
+            return
+        answers = {k: v for k, _, v in (p.partition("=") for p in rest.split())}
+        frame = self.unanswered.get(lsid)
+        for question in frame["questions"] if frame else []:
+            given = answers.get(question["name"])
+            if given is None:
+                continue
+            chosen = choose(question, given)
+            if chosen is None:
+                options = ", ".join(str(o) for o in question["options"])
+                self.console.say(f"! {question['name']} must be one of: {options}")
+                return
+            answers[question["name"]] = chosen
+        self.unanswered.pop(lsid, None)
+        await self.submit_survey(lsid, answers)
+
+    async def _in_session(self, kind: str, **fields: Any) -> str | None:
+        """Send ``kind`` for the current session; the command's id."""
         if self.current is None:
             self.console.say("! you are in no session; /accept one first")
-            return
-        await self.link.command(kind, lsid=self.current, **fields)
+            return None
+        return await self.link.command(kind, lsid=self.current, **fields)
 
     def session(self) -> str | None:
         if self.current is None:

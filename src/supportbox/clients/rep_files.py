@@ -26,6 +26,10 @@ class Files:
         super().__init__(*args, **kwargs)
         self.uploads: dict[int, Upload] = {}
         self.downloads: dict[int, Download] = {}
+        #: Transfers asked for, by command id, until the reply names the channel.
+        self.asked: dict[str, Upload | Download] = {}
+        #: Channels already said to be unknown.
+        self.dropped: set[int] = set()
 
     def session(self) -> str | None:
         raise NotImplementedError
@@ -45,11 +49,11 @@ class Files:
         except TransferRefused as exc:
             self.report(transfers.failed("send", remote, local, exc.reason))
             return
-        reply = await self.link.request("file_send", lsid=lsid, path=remote, size=size)
-        if reply.get("type") == "ok":
-            self.uploads[int(reply["channel"])] = Upload(path, remote, size)
-        else:
-            self.report(transfers.failed("send", remote, local, reply["message"]))
+        # Known by the command's id until its reply names the channel: the
+        # reply and the customer's first answer may come in one read, and
+        # both are taken in the order they came (see file_frame).
+        ident = await self.link.command("file_send", lsid=lsid, path=remote, size=size)
+        self.asked[ident] = Upload(path, remote, size)
 
     async def fetch_file(self, remote: str, local: str) -> None:
         lsid = self.session()
@@ -60,15 +64,41 @@ class Files:
         except TransferRefused as exc:
             self.report(transfers.failed("fetch", remote, local, exc.reason))
             return
-        reply = await self.link.request("file_fetch", lsid=lsid, path=remote)
-        if reply.get("type") == "ok":
-            self.downloads[int(reply["channel"])] = Download(remote, target)
-        else:
-            self.report(transfers.failed("fetch", remote, local, reply["message"]))
+        ident = await self.link.command("file_fetch", lsid=lsid, path=remote)
+        self.asked[ident] = Download(remote, target)
+
+    def _replied(self, frame: dict[str, Any]) -> None:
+        """The server's answer to a ``/send`` or ``/fetch``: its channel, or why not."""
+        transfer = self.asked.pop(str(frame.get("re")), None)
+        if transfer is None:
+            return
+        if frame.get("type") == "ok" and isinstance(frame.get("channel"), int):
+            if isinstance(transfer, Upload):
+                self.uploads[frame["channel"]] = transfer
+            else:
+                self.downloads[frame["channel"]] = transfer
+            return
+        direction = "send" if isinstance(transfer, Upload) else "fetch"
+        self.report(
+            transfers.failed(
+                direction,
+                transfer.remote,
+                str(transfer.local),
+                str(frame.get("message", "refused by the server")),
+            )
+        )
 
     async def file_frame(self, frame: dict[str, Any]) -> None:
         kind, channel = frame.get("type"), frame.get("channel")
+        if kind in ("ok", "error") and frame.get("re") in self.asked:
+            self._replied(frame)
+            return
         if not isinstance(channel, int):
+            return
+        if kind in ("file_accepted", "file_done", "file_end") and not (
+            channel in self.uploads or channel in self.downloads
+        ):
+            self._unknown(channel, f"{kind} frame")
             return
         if kind == "file_accepted":
             self._accepted(channel, int(frame["size"]))
@@ -84,6 +114,20 @@ class Files:
                 self.report(outcome)
         elif kind == "file_failed":
             self._failed(channel, str(frame["reason"]))
+
+    def _unknown(self, channel: int, what: str) -> None:
+        """Say (once per channel) that a transfer nobody asked for was dropped.
+
+        (``--json`` prints every frame anyway; scripts may ask for
+        transfers with JSON commands this client does not follow.)
+        """
+        if channel in self.dropped or self.console.as_json:
+            return
+        self.dropped.add(channel)
+        self.console.say(
+            f"! dropped a {what} for channel {channel}: no /send or /fetch of"
+            " yours is waiting for it"
+        )
 
     def _accepted(self, channel: int, size: int) -> None:
         upload = self.uploads.get(channel)

@@ -10,12 +10,13 @@ storage when it attaches and when the broker reports an overflow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from supportbox.broker import Broker, Subscription
 from supportbox.core import events as ev
@@ -88,6 +89,20 @@ class Connection:
             except Exception:
                 # The receive loop notices the close and cleans up.
                 self.closing = True
+
+    async def close_socket(self, code: int, reason: str = "") -> None:
+        """Close the socket, unless it is closed already.
+
+        A client that says ``bye`` and goes at once (``supportbox customer
+        </dev/null``) may be gone before the last reply to it was sent;
+        that send closed the socket on this side too.
+        """
+        self.closing = True
+        async with self._send_lock:
+            if self.websocket.application_state != WebSocketState.CONNECTED:
+                return
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                await self.websocket.close(code, reason)
 
     async def send_bytes(self, frame: bytes) -> None:
         """Send one binary frame (shell and file data); as :meth:`send`."""

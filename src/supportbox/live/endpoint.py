@@ -70,8 +70,7 @@ async def _serve(conn: Connection) -> bool:
             await conn.send(
                 protocol.error_frame("idle_timeout", "no message within the timeout")
             )
-            conn.closing = True
-            await conn.websocket.close(IDLE_CLOSE, "idle timeout")
+            await conn.close_socket(IDLE_CLOSE, "idle timeout")
             return False
         if message["type"] == "websocket.disconnect":
             return False
@@ -79,7 +78,7 @@ async def _serve(conn: Connection) -> bool:
         if frame is None:
             frame = message.get("bytes") or b""
         if await _answer(conn, frame):
-            await conn.websocket.close(1000)
+            await conn.close_socket(1000)
             return True
 
 
