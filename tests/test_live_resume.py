@@ -101,7 +101,10 @@ def test_a_customer_whose_connection_is_cut_misses_nothing(server: LiveServer) -
         for e in stored_events(server, opened.lsid)
         if e.event_type == ev.MEMBER_STATE_CHANGED
     ]
-    assert states == ["disconnected", "connected"]
+    # The cut and the resume; the client's own close at the end may be
+    # stored too, before or after this reads.
+    assert states[:2] == ["disconnected", "connected"]
+    assert states[2:] in ([], ["disconnected"])
 
 
 ALICE_AS_OWNER = {"type": "representative", "gsnumber": 2, "name": "Alice"}
