@@ -7,6 +7,7 @@ answer, those runs are skipped with a message saying so.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,13 @@ from serverkit import (
     run_server,
 )
 from supportbox.settings import Settings
+
+# The customer runs the user's $SHELL. The shells the tests start must not
+# depend on this machine's start-up files: an interactive bash reads
+# ~/.bashrc, and a profile that waits on a lock (pyenv's rehash waits a
+# minute when a killed shell left its lock behind) stalls every shell test.
+os.environ["SHELL"] = "/bin/sh"
+os.environ.pop("ENV", None)
 
 
 def pytest_report_header() -> str:

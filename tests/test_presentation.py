@@ -262,6 +262,15 @@ def refusal(ws: ClientConnection) -> tuple[str, int | None]:
     return str(message["message"]), code
 
 
+def admitted_within(server: LiveServer, page: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with attend(server, page) as again:
+            if json.loads(again.recv(timeout=30))["type"] == "presentation":
+                return True
+    return False
+
+
 def test_attendees_are_capped_per_presentation_and_per_address(
     tmp_path: Path,
 ) -> None:
@@ -281,9 +290,9 @@ def test_attendees_are_capped_per_presentation_and_per_address(
                 assert json.loads(other.recv(timeout=30))["type"] == "presentation"
                 with attend(server, page, "127.0.0.3") as fourth:
                     full = refusal(fourth)
-        # seats come free when attendees go
-        with attend(server, page) as again:
-            assert json.loads(again.recv(timeout=30))["type"] == "presentation"
+        # Seats come free when attendees go: once the server has seen them
+        # go (their sockets close asynchronously), a newcomer gets one.
+        assert admitted_within(server, page, seconds=20)
 
     assert same_address[1] == 4429 and "from your address" in same_address[0]
     assert full[1] == 4429 and "full (3 attendees)" in full[0]
