@@ -307,7 +307,12 @@ class Meter:
 
 
 async def measure(
-    place: Place, body: bytes, runs: int, shell_bytes: int, pids: dict[str, int]
+    place: Place,
+    body: bytes,
+    runs: int,
+    shell_bytes: int,
+    pids: dict[str, int],
+    folder: Path,
 ) -> list[dict[str, Any]]:
     rep = await representative(place)
     expected = hashlib.sha256(body).hexdigest()
@@ -320,6 +325,8 @@ async def measure(
         meter = Meter(pids)
         result["upload"] = await upload(rep, place.lsid, body, f"ours-{run}.bin")
         result["upload_cpu"] = meter.used()
+        # The raw copies' files are removed after each run; so is this one.
+        (folder / f"ours-{run}.bin").unlink()
         meter = Meter(pids)
         result["download"] = await download(
             rep, place.lsid, "theirs.bin", expected, run
@@ -355,7 +362,9 @@ def main() -> int:
             customer = start_customer(place, folder)
             shell_bytes = args.shell_mib * 1024 * 1024
             pids = {"rep": os.getpid(), "server": server.pid, "customer": customer.pid}
-            results = asyncio.run(measure(place, body, args.runs, shell_bytes, pids))
+            results = asyncio.run(
+                measure(place, body, args.runs, shell_bytes, pids, folder)
+            )
         finally:
             for process in (customer, server):
                 if process is not None:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from supportbox import tuning
 from supportbox.cli import common
 from supportbox.errors import InvalidInput
 
@@ -112,6 +113,7 @@ def run_customer(args: argparse.Namespace) -> int:
     # Imported here so that other commands start without the client stack.
     from supportbox.clients import customer
 
+    tuning.tune_allocator()
     ticket = None
     if args.lsid or args.token:
         if not (args.server and args.lsid and args.token):
@@ -154,6 +156,7 @@ def _consent(args: argparse.Namespace) -> Consent:
 def run_rep(args: argparse.Namespace) -> int:
     from supportbox.clients import rep
 
+    tuning.tune_allocator()
     password = os.environ.get("SUPPORTBOX_PASSWORD") or getpass.getpass("password: ")
     return rep.main(
         args.server,

@@ -6,7 +6,7 @@ import argparse
 
 from sqlalchemy.orm import Session
 
-from supportbox import logs
+from supportbox import logs, tuning
 from supportbox.cli import common
 from supportbox.directory import demo
 from supportbox.errors import ConfigError
@@ -58,6 +58,7 @@ def run_serve(args: argparse.Namespace) -> int:
             "run 'supportbox init' first"
         )
     logs.configure(settings.log_level)
+    tuning.tune_allocator()
     from supportbox.server import serve
 
     serve(settings)

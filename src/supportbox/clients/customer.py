@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from supportbox import tuning
 from supportbox.clients import sysinfo
 from supportbox.clients.app import App
 from supportbox.clients.console import Console
@@ -284,7 +285,7 @@ def main(
             )
         return await run(found, as_json=as_json, answers=answers, consent=consent)
 
-    return asyncio.run(start())
+    return tuning.run(start)
 
 
 def gone_channel(frame: dict[str, Any]) -> int | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import platform
 import socket
 from typing import Any
 
+from supportbox import tuning
 from supportbox.clients.app import App, choose
 from supportbox.clients.console import Console, ask
 from supportbox.clients.link import Link, live_urls
@@ -282,4 +282,4 @@ async def run(
 
 
 def main(server: str, username: str, password: str, **kwargs: Any) -> int:
-    return asyncio.run(run(server, username, password, **kwargs))
+    return tuning.run(lambda: run(server, username, password, **kwargs))

@@ -1,0 +1,77 @@
+"""Process-wide settings that make the data paths cheaper.
+
+File and shell data cross the server and the clients in frames of up to
+a mebibyte (docs/protocol.md). With glibc's default allocator settings,
+each such buffer is either mapped and unmapped on its own, or carved
+from the top of the heap that is handed back to the kernel as soon as it
+is free; either way the next frame faults its pages in afresh, which
+costs about a third of the server's CPU time on a transfer
+(docs/performance.md, "File transfer"). :func:`tune_allocator` keeps a
+few frames' worth of memory in the heap instead.
+
+:func:`event_loop` picks uvloop for the clients when it is installed (it
+is with uvicorn's standard extras, as the server already uses it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import os
+import platform
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+# mallopt parameters, from glibc's <malloc.h>
+_M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
+_M_MMAP_THRESHOLD = -3
+
+#: Blocks below this size come from the heap, never from their own mapping.
+MMAP_THRESHOLD = 8 * 1024 * 1024
+#: Free memory at the top of the heap kept before any is returned.
+TRIM_THRESHOLD = 64 * 1024 * 1024
+#: Extra memory asked for each time the heap grows.
+TOP_PAD = 16 * 1024 * 1024
+
+_ENV = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_")
+
+T = TypeVar("T")
+
+
+def tune_allocator() -> bool:
+    """Apply the settings above; ``False`` where they do not apply.
+
+    Only glibc has these knobs, and a ``MALLOC_*_`` variable in the
+    environment means someone chose their own values: those are kept.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    if any(name in os.environ for name in _ENV):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    return all(
+        mallopt(param, value) == 1
+        for param, value in (
+            (_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+            (_M_TRIM_THRESHOLD, TRIM_THRESHOLD),
+            (_M_TOP_PAD, TOP_PAD),
+        )
+    )
+
+
+def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` on uvloop where it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main())
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main())
