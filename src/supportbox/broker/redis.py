@@ -110,7 +110,8 @@ class RedisBroker:
 
     async def _pump_once(self) -> None:
         assert self._client is not None
-        pubsub = self._client.pubsub()
+        # Any: redis-py's typing of PubSub changes between releases.
+        pubsub: Any = self._client.pubsub()
         try:
             while True:
                 await self._apply_subscriptions(pubsub)
@@ -125,7 +126,7 @@ class RedisBroker:
                     channel = message["channel"].decode().removeprefix(PREFIX)
                     await self.local.publish(channel, json.loads(message["data"]))
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
 
     async def _apply_subscriptions(self, pubsub: Any) -> None:
         wanted = set(self._wanted)
