@@ -216,8 +216,13 @@ async def relay_load(
     rate: float,
     seconds: float,
     rep_url: str = "",
+    profile: str = "",
 ) -> dict[str, float]:
-    """Customers connect to ``url``, representatives to ``rep_url`` (or url)."""
+    """Customers connect to ``url``, representatives to ``rep_url`` (or url).
+
+    With ``profile``, py-spy samples the server while the load runs and
+    writes its stacks (py-spy's raw format) there.
+    """
     meter = Meter()
     reps = []
     for name in rep_names:
@@ -245,6 +250,13 @@ async def relay_load(
     listeners += [asyncio.create_task(listen(r, meter, "r")) for r in reps]
     await asyncio.sleep(1)
     meter.counting = True
+    spy = None
+    if profile:
+        record = ["py-spy", "record", "-p", str(pid), "-d", str(int(seconds))]
+        spy = subprocess.Popen(
+            [*record, "-r", "50", "-n", "-f", "raw", "-o", profile],
+            stdout=subprocess.DEVNULL,
+        )
     started, cpu = time.perf_counter(), cpu_seconds(pid)
     sent = await asyncio.gather(
         *(talk(c, r, lsid, rate, started + seconds) for c, r, lsid in pairs)
@@ -252,6 +264,8 @@ async def relay_load(
     await asyncio.sleep(1)
     meter.counting = False
     elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
+    if spy is not None:
+        spy.wait(30)
     for task in listeners:
         task.cancel()
     for ws in [c for c, _, _ in pairs] + reps:
@@ -374,7 +388,13 @@ async def main(args: argparse.Namespace) -> None:
             opened = await open_sessions(settings, args.sessions)
             results["load_average"] = os.getloadavg()[0]
             results["relay"] = await relay_load(
-                server.pid, url, opened, rep_names, args.rate, args.seconds
+                server.pid,
+                url,
+                opened,
+                rep_names,
+                args.rate,
+                args.seconds,
+                profile=args.profile,
             )
             results["echo"] = await echo_load(
                 echo.pid,
@@ -428,6 +448,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--broker-url", default="", help="e.g. redis://127.0.0.1:6379/0"
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="FILE",
+        help="sample the server with py-spy during the relay load (needs py-spy)",
     )
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()

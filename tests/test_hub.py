@@ -12,7 +12,12 @@ from sqlalchemy import event, select
 from supportbox.core import events as ev
 from supportbox.core.hub import CustomerInfo, Hub, SessionRequest
 from supportbox.core.queues import QueueRef
-from supportbox.errors import InvalidInput, PermissionDenied, SessionStateError
+from supportbox.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    SessionStateError,
+)
 from supportbox.features import install
 from supportbox.runtime import Runtime, open_runtime
 from supportbox.settings import Settings
@@ -249,7 +254,8 @@ def test_chat_lines_written_together_are_each_stored_once_in_order(
 ) -> None:
     """Chat arriving at once shares transactions; a line the session
     refuses fails alone, a caller that stops waiting leaves the others
-    answered, and every kept line is stored once, in order."""
+    answered, a line for an unknown session fails alone, and every kept
+    line is stored once, in order."""
     commits: list[int] = []
     event.listen(runtime.engine, "commit", lambda _conn: commits.append(1))
 
@@ -267,13 +273,15 @@ def test_chat_lines_written_together_are_each_stored_once_in_order(
             for lsid, gs in ((first.lsid, first_rep), (second.lsid, second_rep))
         ]
         refused = asyncio.ensure_future(hub.chat(first.lsid, first_rep, "   "))
+        unknown = asyncio.ensure_future(hub.chat("0" * 32, 1, "nobody hears"))
         await asyncio.sleep(0)  # every line is queued
         gone.cancel()
         outcomes = await asyncio.wait_for(
-            asyncio.gather(*lines, refused, return_exceptions=True), 30
+            asyncio.gather(*lines, refused, unknown, return_exceptions=True), 30
         )
-        assert isinstance(outcomes[-1], InvalidInput)
-        assert all(isinstance(o, ev.Event) and o.seq for o in outcomes[:-1])
+        assert isinstance(outcomes[-2], InvalidInput)
+        assert isinstance(outcomes[-1], NotFound)
+        assert all(isinstance(o, ev.Event) and o.seq for o in outcomes[:-2])
         assert len(commits) < 5, f"{len(commits)} transactions for 42 lines"
         return (
             chat_bodies(runtime, first.lsid),

@@ -6,12 +6,14 @@ what is written. :class:`EventWriter` queues them, and one writer at a
 time takes everything queued and writes it in a single transaction: one
 commit for many lines is what keeps chat latency flat under load.
 
-Within a batch each change still sees its session as stored (its row
-locked, its state read), and a change its session refuses fails alone.
-Rows are locked in lsid order, so two nodes writing batches that share
-sessions cannot deadlock; the sort is stable, so each session's changes
-keep the order they came in. After the commit every change's events are
-announced, in order, and only then is its caller answered.
+Within a batch each change still sees its session as stored (all the
+batch's session rows locked and their states read up front, in lsid
+order, so two nodes writing batches that share sessions cannot
+deadlock), and a change its session refuses fails alone. Changes run in
+the order they came in; their events are numbered as they go and
+inserted together at the end, so observers must not read them back
+from the table. After the commit every change's events are announced,
+in order, and only then is its caller answered.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from supportbox.core.events import Event
 from supportbox.core.session import SessionState
-from supportbox.errors import StorageError, SupportboxError
+from supportbox.errors import NotFound, StorageError, SupportboxError
 from supportbox.logs import session_log
 from supportbox.runtime import Runtime
 from supportbox.storage import sessions as store
@@ -93,21 +95,25 @@ class EventWriter:
             _answer(item, outcome)
 
     def _write_sync(self, batch: list[Pending]) -> list[Outcome]:
-        order = sorted(range(len(batch)), key=lambda i: batch[i].lsid)
-        outcomes: list[Outcome] = [StorageError("not written")] * len(batch)
+        outcomes: list[Outcome] = []
+        numbered: list[tuple[store.Head, list[Event]]] = []
         with self.runtime.write_db() as db, db.begin():
-            for i in order:
-                item = batch[i]
+            found = store.lock_for_events(db, {item.lsid for item in batch})
+            for item in batch:
                 try:
-                    head, state = store.lock_for_events(db, item.lsid)
+                    if item.lsid not in found:
+                        raise NotFound(f"no session {item.lsid!r}")
+                    head, state = found[item.lsid]
                     result, events = item.change(state, db)
                 except SupportboxError as refused:
-                    outcomes[i] = refused
+                    outcomes.append(refused)
                     continue
-                store.add_events(db, head, events)
+                store.number_events(head, events)
+                numbered.append((head, events))
                 for observer in self.runtime.observers:
                     observer.on_events(db, item.lsid, state.external_key, events)
-                outcomes[i] = (result, events)
+                outcomes.append((result, events))
+            store.add_events(db, numbered)
         return outcomes
 
 

@@ -120,8 +120,17 @@ class Head:
     last_seq: int
 
 
-_LOCK = select(_SESSION).where(_SESSION.c.lsid == bindparam("lsid")).with_for_update()
-_MEMBERS = select(_PARTICIPANT).where(_PARTICIPANT.c.session_id == bindparam("id"))
+_LOCK = (
+    select(_SESSION)
+    .where(_SESSION.c.lsid.in_(bindparam("lsids", expanding=True)))
+    .order_by(_SESSION.c.lsid)
+    .with_for_update()
+)
+_MEMBERS = (
+    select(_PARTICIPANT)
+    .where(_PARTICIPANT.c.session_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_PARTICIPANT.c.session_id)
+)
 _ADD_EVENT = insert(_EVENT)
 _SET_LAST_SEQ = (
     update(_SESSION)
@@ -130,29 +139,48 @@ _SET_LAST_SEQ = (
 )
 
 
-def lock_for_events(db: Session, lsid: str) -> tuple[Head, SessionState]:
-    """Lock the session row and read its state, as :func:`lock` and
-    :func:`load_state` do, for a change that only adds events."""
+def lock_for_events(
+    db: Session, lsids: Iterable[str]
+) -> dict[str, tuple[Head, SessionState]]:
+    """Lock the rows of ``lsids`` and read their states, as :func:`lock`
+    and :func:`load_state` do, for changes that only add events.
+
+    Two statements for any number of sessions; the rows are locked in
+    lsid order, so two writers that share sessions cannot deadlock. An
+    lsid that is not stored is missing from the answer.
+    """
     conn = db.connection()
-    row = conn.execute(_LOCK, {"lsid": lsid}).one_or_none()
-    if row is None:
-        raise NotFound(f"no session {lsid!r}")
-    participants = conn.execute(_MEMBERS, {"id": row.id})
-    return Head(row.id, row.last_seq), _state(row, participants)
+    rows = conn.execute(_LOCK, {"lsids": sorted(set(lsids))}).all()
+    if not rows:
+        return {}
+    members: dict[int, list[Row[Any]]] = {row.id: [] for row in rows}
+    for member in conn.execute(_MEMBERS, {"ids": list(members)}):
+        members[member.session_id].append(member)
+    return {
+        row.lsid: (Head(row.id, row.last_seq), _state(row, members[row.id]))
+        for row in rows
+    }
 
 
-def add_events(db: Session, head: Head, events: Sequence[Event]) -> None:
-    """Store ``events`` after ``head``'s last, numbering them."""
-    if not events:
-        return
-    rows = []
+def number_events(head: Head, events: Sequence[Event]) -> None:
+    """Give ``events`` the sequence numbers after ``head``'s last."""
     for event in events:
         head.last_seq += 1
         event.seq = head.last_seq
-        rows.append(_event_row(head.id, event))
+
+
+def add_events(db: Session, numbered: Sequence[tuple[Head, Sequence[Event]]]) -> None:
+    """Store events numbered by :func:`number_events`, with their heads'
+    new last ``seq``: one statement for all the events, one for the heads."""
+    rows = [_event_row(head.id, e) for head, events in numbered for e in events]
+    if not rows:
+        return
+    heads = {head.id: head.last_seq for head, _events in numbered}
     conn = db.connection()
     conn.execute(_ADD_EVENT, rows)
-    conn.execute(_SET_LAST_SEQ, {"head": head.id, "last_seq": head.last_seq})
+    conn.execute(
+        _SET_LAST_SEQ, [{"head": id_, "last_seq": seq} for id_, seq in heads.items()]
+    )
 
 
 def _event_row(session_id: int, event: Event) -> dict[str, Any]:
