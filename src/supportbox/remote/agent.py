@@ -38,9 +38,6 @@ _NOT_ALLOWED = {
     FILES: "the customer does not allow file transfer",
 }
 
-#: Chunks at least this large are written to their file in a thread.
-_THREAD_WRITE = 256 * 1024
-
 #: Requests that may wait for the customer's answer.
 _MAY_ASK = frozenset({"shell_request", "file_incoming", "file_request"})
 
@@ -94,12 +91,10 @@ class CustomerAgent:
         incoming = self._incoming.get(number)
         if incoming is not None:
             try:
-                # Writing and hashing a large chunk release the GIL: done in
-                # a thread, the next frames are read meanwhile.
-                if len(data) >= _THREAD_WRITE:
-                    await asyncio.to_thread(incoming.write, data)
-                else:
-                    incoming.write(data)
+                # Written in line: a megabyte goes to the page cache and
+                # its hash in about a millisecond, and a worker thread's
+                # hand-over cost more than it overlapped (docs/performance.md).
+                incoming.write(data)
             except TransferRefused as exc:
                 self._incoming.pop(number, None)
                 await self._refuse(number, exc.reason)

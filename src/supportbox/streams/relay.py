@@ -14,7 +14,6 @@ docs/limitations.md.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import posixpath
@@ -37,9 +36,6 @@ if TYPE_CHECKING:
     from supportbox.live.connection import Connection
 
 SERVICE = "streams"
-
-#: Chunks at least this large are hashed in a worker thread.
-_HASH_APART = 256 * 1024
 
 SHELL = "shell"
 UPLOAD = "upload"
@@ -378,16 +374,10 @@ class Relay:
             await self.fail(channel, "more data arrived than the announced size")
             return
         receiver = channel.customer if sender_is_rep else channel.rep
-        if len(data) < _HASH_APART:
-            channel.digest.update(data)
-            await receiver.send_bytes(frame)
-            return
-        # SHA-256 lets go of the interpreter lock: a large chunk is hashed
-        # on another core while it is being sent on.
-        await asyncio.gather(
-            asyncio.to_thread(channel.digest.update, data),
-            receiver.send_bytes(frame),
-        )
+        # Hashed here rather than in a worker thread: on two cores the
+        # hand-over cost more than it saved (docs/performance.md).
+        channel.digest.update(data)
+        await receiver.send_bytes(frame)
 
     # closing
 
