@@ -9,8 +9,14 @@ costs about a third of the server's CPU time on a transfer
 (docs/performance.md, "File transfer"). :func:`tune_allocator` keeps a
 few frames' worth of memory in the heap instead.
 
-:func:`event_loop` picks uvloop for the clients when it is installed (it
-is with uvicorn's standard extras, as the server already uses it).
+:func:`run` runs the clients on uvloop when it is installed (it is with
+uvicorn's standard extras, as the server already uses it).
+
+:func:`freeze_startup_objects` takes the hundreds of thousands of objects
+a started server holds for good (modules, mappers, routes, settings) out
+of the cyclic garbage collector's view: each collection then walks only
+what the traffic made, which was about a twentieth of the server's CPU
+time on a file transfer.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import gc
 import os
 import platform
 from collections.abc import Callable, Coroutine
@@ -75,3 +82,15 @@ def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run(main())
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main())
+
+
+def freeze_startup_objects() -> int:
+    """Collect once, then keep every surviving object out of later
+    collections (:func:`gc.freeze`); how many objects were frozen.
+
+    Call it once the server has started: what exists then lives as long
+    as the process.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
