@@ -35,6 +35,7 @@ from PIL import Image, ImageChops
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from supportbox import tuning
 from supportbox.clients.link import live_url
 from supportbox.errors import AuthError, LinkFailed
 from supportbox.screen import codec
@@ -324,5 +325,7 @@ def main(
     seconds: float | None = None,
 ) -> int:
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_present(server, username, password, monitor, seconds))
+        return tuning.run(
+            lambda: _present(server, username, password, monitor, seconds)
+        )
     return 0
