@@ -77,7 +77,8 @@ def log_in(server: LiveServer, username: str) -> int:
 
 def authenticate(server: LiveServer, lsid: str, token: str) -> int:
     """The gsnumber the hub admits with ``token`` (which it uses up)."""
-    return on_server(server, hub(server).authenticate(lsid, token))
+    gsnumber, _following = on_server(server, hub(server).authenticate(lsid, token))
+    return gsnumber
 
 
 def make_key(

@@ -127,14 +127,20 @@ def test_a_rep_cannot_take_a_session_outside_their_queues(runtime: Runtime) -> N
         run(runtime, scenario)
 
 
-def test_a_join_token_works_once_and_a_new_one_can_be_issued(runtime: Runtime) -> None:
+def test_a_join_token_works_once_and_is_replaced_in_the_same_step(
+    runtime: Runtime,
+) -> None:
     async def scenario(hub: Hub) -> None:
         opened = await hub.open_session(request(QueueRef("general")))
-        assert await hub.authenticate(opened.lsid, opened.join_token) == 1
+        gsnumber, following = await hub.authenticate(opened.lsid, opened.join_token)
+        assert gsnumber == 1 and following != opened.join_token
         with pytest.raises(PermissionDenied):
             await hub.authenticate(opened.lsid, opened.join_token)
-        again = await hub.issue_token(opened.lsid, 1)
-        assert await hub.authenticate(opened.lsid, again) == 1
+        gsnumber, last = await hub.authenticate(opened.lsid, following)
+        assert gsnumber == 1
+        with pytest.raises(PermissionDenied):
+            await hub.authenticate(opened.lsid, following)
+        assert (await hub.authenticate(opened.lsid, last))[0] == 1
 
     run(runtime, scenario)
 

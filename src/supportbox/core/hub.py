@@ -270,14 +270,16 @@ class Hub(Presence):
                 observer.on_events(db, state.lsid, state.external_key, events)
         return OpenedSession(state.lsid, customer.gsnumber, token), events
 
-    async def authenticate(self, lsid: str, token: str) -> int:
-        """The gsnumber whose token this is; the token is used up and replaced.
+    async def authenticate(self, lsid: str, token: str) -> tuple[int, str]:
+        """The gsnumber whose token this is, and the token that replaces it.
 
-        Returns the gsnumber; call :meth:`issue_token` for the next token.
+        A token works once. Using it up and storing the next one are one
+        transaction, so there is no moment in which the participant has
+        no valid token.
         """
         return await asyncio.to_thread(self._authenticate_sync, lsid, token)
 
-    def _authenticate_sync(self, lsid: str, token: str) -> int:
+    def _authenticate_sync(self, lsid: str, token: str) -> tuple[int, str]:
         with self.runtime.write_db() as db, db.begin():
             row = store.get(db, lsid)
             participant = db.scalar(
@@ -288,28 +290,9 @@ class Hub(Presence):
             )
             if participant is None or row.status == "ended":
                 raise PermissionDenied("the join token is not valid for this session")
-            participant.token_hash = None
-            return participant.gsnumber
-
-    async def issue_token(self, lsid: str, gsnumber: int) -> str:
-        """A fresh single-use token with which ``gsnumber`` may reconnect."""
-        token = ids.new_token()
-
-        def issue() -> None:
-            with self.runtime.write_db() as db, db.begin():
-                row = store.get(db, lsid)
-                participant = db.scalar(
-                    select(Participant).where(
-                        Participant.session_id == row.id,
-                        Participant.gsnumber == gsnumber,
-                    )
-                )
-                if participant is None:
-                    raise NotFound(f"no participant {gsnumber} in session {lsid}")
-                participant.token_hash = hash_token(token)
-
-        await asyncio.to_thread(issue)
-        return token
+            following = ids.new_token()
+            participant.token_hash = hash_token(following)
+            return participant.gsnumber, following
 
     # representatives joining and leaving
 

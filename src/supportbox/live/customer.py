@@ -34,7 +34,7 @@ async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
     key = f"ip:{conn.address}"
     limiter.check(key)
     try:
-        gsnumber = await conn.hub.authenticate(lsid, token)
+        gsnumber, resume_token = await conn.hub.authenticate(lsid, token)
     except (PermissionDenied, LookupError):
         limiter.failure(key)
         raise AuthError("the session token is not valid") from None
@@ -44,7 +44,6 @@ async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
     conn.handlers, conn.on_gone = HANDLERS, gone
     if conn.registry.unpark(identity) is not None:
         session_log.info("customer resumed session %s", lsid)
-    resume_token = await conn.hub.issue_token(lsid, gsnumber)
     state = await conn.hub.state(lsid)
     client = msg.get("client", {})
     conn.hub.register_client(
