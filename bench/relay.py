@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import socket
@@ -252,7 +253,8 @@ async def relay_load(
     meter.counting = True
     spy = None
     if profile:
-        record = ["py-spy", "record", "-p", str(pid), "-d", str(int(seconds))]
+        duration = str(max(1, math.ceil(seconds)))
+        record = ["py-spy", "record", "-p", str(pid), "-d", duration]
         spy = subprocess.Popen(
             [*record, "-r", "50", "-n", "-f", "raw", "-o", profile],
             stdout=subprocess.DEVNULL,
@@ -265,7 +267,14 @@ async def relay_load(
     meter.counting = False
     elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
     if spy is not None:
-        spy.wait(30)
+        # py-spy writes its file when its duration is over.
+        try:
+            code = await asyncio.to_thread(spy.wait, 30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            code = -1
+        if code != 0:
+            print(f"py-spy failed ({code}); no profile in {profile}", file=sys.stderr)
     for task in listeners:
         task.cancel()
     for ws in [c for c, _, _ in pairs] + reps:

@@ -118,6 +118,23 @@ def test_two_representatives_racing_to_accept_get_one_winner(runtime: Runtime) -
     assert "already taken" in str(losers[0])
 
 
+def test_a_token_presented_twice_at_once_lets_only_one_in(runtime: Runtime) -> None:
+    async def scenario(hub: Hub) -> list[list[object]]:
+        rounds = []
+        for _ in range(5):
+            opened = await hub.open_session(request(QueueRef("general")))
+            token = opened.join_token
+            tries = [hub.authenticate(opened.lsid, token) for _ in range(4)]
+            rounds.append(await asyncio.gather(*tries, return_exceptions=True))
+        return rounds
+
+    for outcomes in run(runtime, scenario):
+        admitted = [o for o in outcomes if isinstance(o, tuple)]
+        assert len(admitted) == 1, outcomes
+        refused = [o for o in outcomes if not isinstance(o, tuple)]
+        assert all(isinstance(o, PermissionDenied) for o in refused), outcomes
+
+
 def test_a_rep_cannot_take_a_session_outside_their_queues(runtime: Runtime) -> None:
     async def scenario(hub: Hub) -> None:
         opened = await hub.open_session(request(QueueRef("team", TECH)))
@@ -299,6 +316,14 @@ def test_chat_lines_written_together_are_each_stored_once_in_order(
     assert first == [f"{prefixes[0]} line {n}" for n in range(20)]
     # The line whose caller stopped waiting was written all the same.
     assert second == ["gone"] + [f"{prefixes[1]} line {n}" for n in range(20)]
+    # Each session's last seq was stored with its events, so the next
+    # change numbers on from there.
+    with runtime.db() as db:
+        for session in db.scalars(select(SupportSession)):
+            seqs = db.scalars(
+                select(SessionEvent.seq).where(SessionEvent.session_id == session.id)
+            ).all()
+            assert session.last_seq == max(seqs), session.lsid
 
 
 def chat_bodies(runtime: Runtime, lsid: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""The allocator settings and the clients' event loop (supportbox.tuning)."""
+"""The allocator settings, the clients' event loop and the frozen startup
+objects (supportbox.tuning)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-import uvloop
 
 from supportbox import tuning
 
@@ -38,7 +38,11 @@ glibc = pytest.mark.skipif(
 
 
 def churn(mode: str, **env: str) -> tuple[str, int]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"
+    }
     done = subprocess.run(
         [sys.executable, "-c", CHURN, mode],
         env={**clean, **env},
@@ -63,17 +67,35 @@ def test_tuned_heap_keeps_frame_buffers_instead_of_faulting_them_in_again() -> N
 
 
 @glibc
-def test_own_malloc_variables_are_left_alone() -> None:
-    applied, _faults = churn("tuned", MALLOC_TOP_PAD_="0")
+@pytest.mark.parametrize(
+    "own",
+    [
+        {"MALLOC_TOP_PAD_": "0"},
+        {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072"},
+    ],
+)
+def test_own_allocator_settings_are_left_alone(own: dict[str, str]) -> None:
+    applied, _faults = churn("tuned", **own)
     assert applied == "False"
 
 
-def test_clients_run_on_uvloop() -> None:
-    async def loop_kind() -> type:
-        await asyncio.sleep(0)
-        return type(asyncio.get_running_loop())
+async def loop_kind() -> type:
+    await asyncio.sleep(0)
+    return type(asyncio.get_running_loop())
 
+
+def test_clients_run_on_uvloop() -> None:
+    uvloop = pytest.importorskip("uvloop")
     assert tuning.run(loop_kind) is uvloop.Loop
+
+
+def test_without_uvloop_the_clients_run_on_asyncio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # import fails
+    kind = tuning.run(loop_kind)
+    assert issubclass(kind, asyncio.BaseEventLoop)
+    assert "uvloop" not in kind.__module__
 
 
 FROZEN = """

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
-from supportbox import __version__
+from supportbox import __version__, tuning
 from supportbox.errors import ConfigError
 from supportbox.live.socket import LiveSocketProtocol
 from supportbox.logs import log
@@ -26,6 +26,11 @@ class _Server(uvicorn.Server):
     uvicorn re-sends the signal to itself after a graceful shutdown; we
     return normally instead, so the stop is logged and the exit code is 0.
     """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # What the started application holds lives as long as the process.
+        tuning.freeze_startup_objects()
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:

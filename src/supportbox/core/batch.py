@@ -3,23 +3,28 @@
 A chat line or a session note adds an event and leaves the session and
 its participants as they were; on a busy server such lines are most of
 what is written. :class:`EventWriter` queues them, and one writer at a
-time takes everything queued and writes it in a single transaction: one
-commit for many lines is what keeps chat latency flat under load.
+time (per process, on any database) takes everything queued and writes
+it in a single transaction: one commit for many lines is what keeps
+chat latency flat under load.
 
 Within a batch each change still sees its session as stored (all the
 batch's session rows locked and their states read up front, in lsid
 order, so two nodes writing batches that share sessions cannot
 deadlock), and a change its session refuses fails alone. Changes run in
-the order they came in; their events are numbered as they go and
-inserted together at the end, so observers must not read them back
-from the table. After the commit every change's events are announced,
-in order, and only then is its caller answered.
+the order they came in, and must not change the state they are given
+(changes of one session in a batch share it); their events are numbered
+as they go and inserted together, then the observers see them, in the
+same transaction. After the commit every change's events are announced,
+in order, and only then is its caller answered. Announcements of two
+batches (or two nodes) may still reach a subscriber out of order; the
+live connections fill such a gap from storage (live/connection.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -57,6 +62,11 @@ class EventWriter:
         self._turn = turn
         self._pending: list[Pending] = []
         self._writers: set[asyncio.Task[None]] = set()
+        # One batch is written at a time (per event loop: the tests run
+        # several): what arrives meanwhile waits and goes in the next.
+        self._one_at_a_time: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, asyncio.Lock
+        ] = weakref.WeakKeyDictionary()
 
     async def write(self, lsid: str, change: Change[T]) -> T:
         """Apply ``change`` in the next batch; its result, or its error."""
@@ -74,7 +84,9 @@ class EventWriter:
             await asyncio.gather(*self._writers, return_exceptions=True)
 
     async def _drain(self) -> None:
-        async with self._turn():
+        loop = asyncio.get_running_loop()
+        one = self._one_at_a_time.setdefault(loop, asyncio.Lock())
+        async with one, self._turn():
             batch, self._pending = self._pending, []
             try:
                 outcomes = await asyncio.to_thread(self._write_sync, batch)
@@ -97,6 +109,7 @@ class EventWriter:
     def _write_sync(self, batch: list[Pending]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         numbered: list[tuple[store.Head, list[Event]]] = []
+        observed: list[tuple[str, str, list[Event]]] = []
         with self.runtime.write_db() as db, db.begin():
             found = store.lock_for_events(db, {item.lsid for item in batch})
             for item in batch:
@@ -110,10 +123,12 @@ class EventWriter:
                     continue
                 store.number_events(head, events)
                 numbered.append((head, events))
-                for observer in self.runtime.observers:
-                    observer.on_events(db, item.lsid, state.external_key, events)
+                observed.append((item.lsid, state.external_key, events))
                 outcomes.append((result, events))
             store.add_events(db, numbered)
+            for lsid, external_key, events in observed:
+                for observer in self.runtime.observers:
+                    observer.on_events(db, lsid, external_key, events)
         return outcomes
 
 

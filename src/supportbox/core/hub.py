@@ -141,7 +141,7 @@ class Hub(Presence):
         """Apply ``change``; ``members=False`` if it changes only the events.
 
         Changes of the second kind are written many to a transaction
-        (core/batch.py).
+        (core/batch.py) and must leave ``state`` as it is.
         """
         if not members:
             return await self.events.write(lsid, change)
@@ -282,11 +282,15 @@ class Hub(Presence):
     def _authenticate_sync(self, lsid: str, token: str) -> tuple[int, str]:
         with self.runtime.write_db() as db, db.begin():
             row = store.get(db, lsid)
+            # Locked, so that of two connections with the same token only
+            # one finds it (PostgreSQL reads the row again after the wait).
             participant = db.scalar(
-                select(Participant).where(
+                select(Participant)
+                .where(
                     Participant.session_id == row.id,
                     Participant.token_hash == hash_token(token),
                 )
+                .with_for_update()
             )
             if participant is None or row.status == "ended":
                 raise PermissionDenied("the join token is not valid for this session")

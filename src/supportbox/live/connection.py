@@ -179,6 +179,11 @@ class Connection:
                 if message.get("type") == "overflow":
                     await self._catch_up(membership)
                 elif message.get("type") == "event":
+                    if message["event"]["seq"] > membership.last_seq + 1:
+                        # An earlier event is still on its way (another
+                        # batch or node announced this one first): what is
+                        # missing is read from storage, in order.
+                        await self._catch_up(membership)
                     await self._deliver(
                         membership, message["event"], bool(message.get("rep_only"))
                     )

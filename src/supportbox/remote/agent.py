@@ -98,7 +98,7 @@ class CustomerAgent:
             except TransferRefused as exc:
                 self._incoming.pop(number, None)
                 await self._refuse(number, exc.reason)
-            except OSError as exc:  # a full disk, or closed meanwhile
+            except OSError as exc:  # a full disk, say
                 self._incoming.pop(number, None)
                 incoming.abort()
                 await self._refuse(number, f"the file cannot be written: {exc}")

@@ -13,7 +13,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from supportbox import features, tuning
+from supportbox import features
 from supportbox.logs import access_log, log
 from supportbox.runtime import Runtime
 
@@ -80,7 +80,6 @@ def build_app(runtime: Runtime, routes: list[BaseRoute] | None = None) -> Starle
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
-        tuning.freeze_startup_objects()
         try:
             yield
         finally:
