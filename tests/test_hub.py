@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import event, select
 
+from supportbox.core import batch
 from supportbox.core import events as ev
 from supportbox.core.hub import CustomerInfo, Hub, SessionRequest
 from supportbox.core.queues import QueueRef
@@ -324,6 +325,26 @@ def test_chat_lines_written_together_are_each_stored_once_in_order(
                 select(SessionEvent.seq).where(SessionEvent.session_id == session.id)
             ).all()
             assert session.last_seq == max(seqs), session.lsid
+
+
+def test_a_long_queue_of_chat_is_written_in_batches_of_bounded_size(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "MAX_BATCH", 5)
+    commits: list[int] = []
+    event.listen(runtime.engine, "commit", lambda _conn: commits.append(1))
+
+    async def scenario(hub: Hub) -> tuple[str, list[str]]:
+        opened = await hub.open_session(request(QueueRef("general")))
+        rep = await hub.accept(opened.lsid, ALICE)
+        commits.clear()
+        said = [hub.chat(opened.lsid, rep, f"line {n}") for n in range(12)]
+        await asyncio.wait_for(asyncio.gather(*said), 30)
+        return opened.lsid, chat_bodies(runtime, opened.lsid)
+
+    _lsid, bodies = run(runtime, scenario)
+    assert bodies == [f"line {n}" for n in range(12)]
+    assert len(commits) >= 3  # 12 lines, at most 5 to a transaction
 
 
 def chat_bodies(runtime: Runtime, lsid: str) -> list[str]:

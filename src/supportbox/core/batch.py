@@ -40,6 +40,11 @@ from supportbox.storage import sessions as store
 
 T = TypeVar("T")
 
+#: The most changes written in one transaction; what is queued beyond them
+#: waits for the next (the sessions' lsids go in one IN list, and
+#: databases cap how many parameters a statement takes).
+MAX_BATCH = 1000
+
 Change = Callable[[SessionState, Session], tuple[T, list[Event]]]
 Announce = Callable[[str, list[Event]], Awaitable[None]]
 Turn = Callable[[], contextlib.AbstractAsyncContextManager[Any]]
@@ -73,10 +78,13 @@ class EventWriter:
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append(Pending(lsid, change, done))
         if len(self._pending) == 1:
-            writer = asyncio.create_task(self._drain())
-            self._writers.add(writer)
-            writer.add_done_callback(self._writers.discard)
+            self._start_writer()
         return await done
+
+    def _start_writer(self) -> None:
+        writer = asyncio.create_task(self._drain())
+        self._writers.add(writer)
+        writer.add_done_callback(self._writers.discard)
 
     async def stop(self) -> None:
         """Wait for the batches already started."""
@@ -87,7 +95,10 @@ class EventWriter:
         loop = asyncio.get_running_loop()
         one = self._one_at_a_time.setdefault(loop, asyncio.Lock())
         async with one, self._turn():
-            batch, self._pending = self._pending, []
+            batch = self._pending[:MAX_BATCH]
+            self._pending = self._pending[MAX_BATCH:]
+            if self._pending:
+                self._start_writer()
             try:
                 outcomes = await asyncio.to_thread(self._write_sync, batch)
             except Exception as error:
