@@ -115,11 +115,19 @@ class XWindow:
         self._stop = threading.Event()
         self.window.map()
         self.display.sync()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        self.wait(lambda: self.exposed > 0)
+        # The first picture and the focus are set up before the event
+        # thread starts: a request that waits for its reply (sync) while
+        # that thread reads the connection may never see the reply.
+        while True:
+            event = self.display.next_event()
+            if event.type == X.Expose and event.count == 0:
+                break
+        self._draw()
+        self.exposed = 1
         self.window.set_input_focus(X.RevertToParent, X.CurrentTime)
         self.display.sync()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
 
     def _draw(self) -> None:
         colormap = self.display.screen().default_colormap
@@ -141,26 +149,30 @@ class XWindow:
             self.display.sync()
 
     def _run(self) -> None:
+        # The connection is read only under the lock, which repaint()
+        # holds while it waits for its reply.
         while not self._stop.is_set():
-            if not self.display.pending_events():
-                # python-xlib has no blocking wait with a timeout; poll lightly.
-                self._stop.wait(0.005)
-                continue
-            event = self.display.next_event()
             with self._changed:
-                if event.type == X.Expose and event.count == 0:
-                    self._draw()
-                    self.exposed += 1
-                elif event.type == X.KeyPress:
-                    shifted = 1 if event.state & X.ShiftMask else 0
-                    keysym = self.display.keycode_to_keysym(event.detail, shifted)
-                    # modifiers (Shift_L, ...) have no text of their own
-                    self.typed += XK.keysym_to_string(keysym) or ""
-                elif event.type == X.MotionNotify:
-                    self.moved = (event.root_x, event.root_y)
-                elif event.type == X.ButtonPress:
-                    self.clicks.append((event.detail, event.event_x, event.event_y))
-                self._changed.notify_all()
+                if self.display.pending_events():
+                    self._handle(self.display.next_event())
+                    continue
+            # python-xlib has no blocking wait with a timeout; poll lightly.
+            self._stop.wait(0.005)
+
+    def _handle(self, event: Any) -> None:
+        if event.type == X.Expose and event.count == 0:
+            self._draw()
+            self.exposed += 1
+        elif event.type == X.KeyPress:
+            shifted = 1 if event.state & X.ShiftMask else 0
+            keysym = self.display.keycode_to_keysym(event.detail, shifted)
+            # modifiers (Shift_L, ...) have no text of their own
+            self.typed += XK.keysym_to_string(keysym) or ""
+        elif event.type == X.MotionNotify:
+            self.moved = (event.root_x, event.root_y)
+        elif event.type == X.ButtonPress:
+            self.clicks.append((event.detail, event.event_x, event.event_y))
+        self._changed.notify_all()
 
     def wait(self, condition: Callable[[], bool], timeout: float = 30) -> None:
         with self._changed:
