@@ -11,7 +11,15 @@ import pytest
 from websockets.asyncio.client import connect
 
 import webclient
-from livekit import Peer, connect_customer, connect_rep, open_session, stored_events
+from livekit import (
+    Peer,
+    connect_customer,
+    connect_rep,
+    hub,
+    on_server,
+    open_session,
+    stored_events,
+)
 from serverkit import LiveServer, run_server
 from supportbox.core import events as ev
 from supportbox.settings import Settings
@@ -259,3 +267,27 @@ def test_a_silent_client_is_closed_and_a_pinging_one_is_not(
     assert alive == "ok"
     assert warning["code"] == "idle_timeout"
     assert code == 4000
+
+
+def test_participants_are_stored_with_the_address_and_port_they_came_from(
+    server: LiveServer,
+) -> None:
+    opened = open_session(server)
+
+    async def scenario() -> tuple[int, int]:
+        customer, _ = await connect_customer(server, opened)
+        alice, _ = await connect_rep(server, "alice")
+        await alice.call("accept", lsid=opened.lsid)
+        ports = (
+            customer.ws.local_address[1],
+            alice.ws.local_address[1],
+        )
+        await customer.close()
+        await alice.close()
+        return ports
+
+    customer_port, alice_port = asyncio.run(scenario())
+    state = on_server(server, hub(server).state(opened.lsid))
+    found = {m.gsnumber: m.public_ip for m in state.members.values()}
+    assert found[opened.customer_gs] == f"127.0.0.1:{customer_port}"
+    assert f"127.0.0.1:{alice_port}" in found.values()

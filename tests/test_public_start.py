@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import httpx
@@ -59,7 +60,8 @@ def test_a_rep_link_opens_a_session_in_that_reps_queue_on_every_path(
     assert session.start_method == "rep_list"
     assert session.site_id == default_site_id(server)
     assert session.customer_name == "Jane"
-    assert session.public_ip == "127.0.0.1"
+    # The address the customer's browser came from, with its port.
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", session.public_ip), session.public_ip
 
 
 def test_a_rep_may_be_named_by_public_display_name(server: LiveServer) -> None:

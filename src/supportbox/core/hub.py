@@ -365,15 +365,18 @@ class Hub(Presence):
         await self._change(lsid, lambda state, _db: (None, state.end(by_gs)))
         session_log.info("session %s ended", lsid)
 
-    async def connection(self, lsid: str, gsnumber: int, connected: bool) -> None:
-        """A participant's connection to this node opened or dropped.
+    async def connection(
+        self, lsid: str, gsnumber: int, connected: bool, public_ip: str = ""
+    ) -> None:
+        """A participant's connection to this node opened (from
+        ``public_ip``, if given) or dropped.
 
         The sweeper of any node uses what is stored here to notice
         participants of dead nodes and those who never came back.
         """
 
         def change(state: SessionState, db: Session) -> tuple[None, list[Event]]:
-            event = state.connection(gsnumber, connected)
+            event = state.connection(gsnumber, connected, public_ip)
             row = store.participant(db, lsid, gsnumber)
             row.node_id = self.runtime.node_id if connected else None
             row.disconnected_at = None if connected else time.time()

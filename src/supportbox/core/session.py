@@ -331,9 +331,14 @@ class SessionState:
                 self.custom.pop(name, None)
         return result
 
-    def connection(self, gsnumber: int, connected: bool) -> Event | None:
-        """A participant's connection dropped or came back."""
+    def connection(
+        self, gsnumber: int, connected: bool, public_ip: str = ""
+    ) -> Event | None:
+        """A participant's connection dropped or came back (from
+        ``public_ip``, when it is known)."""
         member = self.member(gsnumber)
+        if connected and public_ip:
+            member.public_ip = public_ip
         if member.connected == connected or self.status == ENDED:
             return None
         member.connected = connected

@@ -50,14 +50,22 @@ class Membership:
 
 class Connection:
     def __init__(
-        self, websocket: WebSocket, runtime: Runtime, registry: Registry, address: str
+        self,
+        websocket: WebSocket,
+        runtime: Runtime,
+        registry: Registry,
+        address: str,
+        public_ip: str,
     ) -> None:
         self.websocket = websocket
         self.runtime = runtime
         self.hub: Hub = runtime.services["hub"]
         self.broker: Broker = runtime.services["broker"]
         self.registry = registry
+        #: The client's address, for rate limits; ``public_ip`` is how
+        #: reports write it (with the port; supportbox.peers).
         self.address = address
+        self.public_ip = public_ip
         self.id = secrets.token_hex(8)
 
         # set by the role's hello
@@ -133,7 +141,7 @@ class Connection:
     async def attach(self, lsid: str, gsnumber: int, after_seq: int) -> None:
         """Follow ``lsid``: ``joined``, events after ``after_seq``, then live ones."""
         # Records that the participant is connected, through this node.
-        await self.hub.connection(lsid, gsnumber, True)
+        await self.hub.connection(lsid, gsnumber, True, self.public_ip)
         subscription = self.broker.subscribe(f"session:{lsid}")
         # Across nodes (Redis) a subscription takes a moment to start;
         # storage is read only after it has, so nothing falls in between.

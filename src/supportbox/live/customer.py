@@ -54,7 +54,7 @@ async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
             os=str(client.get("os", "Unknown")),
             connected_since=time.time(),
             lsid=lsid,
-            public_ip=conn.address,
+            public_ip=conn.public_ip,
         )
     )
     # Known to the stream relay before the welcome, so a representative

@@ -15,6 +15,7 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from supportbox import peers
 from supportbox.errors import ProtocolError
 from supportbox.live import customer, protocol, rep
 from supportbox.live.connection import Connection
@@ -38,8 +39,9 @@ async def live(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
     registry = registry_of(runtime)
     address = websocket.client.host if websocket.client else "unknown"
+    public_ip = peers.public_ip(websocket.client)
     await websocket.accept()
-    conn = Connection(websocket, runtime, registry, address)
+    conn = Connection(websocket, runtime, registry, address, public_ip)
     session_log.debug("live connection %s opened from %s", conn.id, address)
 
     deliberate = False

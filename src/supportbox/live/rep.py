@@ -57,7 +57,7 @@ async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
     info = ClientInfo(
         hostname=str(client.get("hostname", "Unknown")),
         os=str(client.get("os", "Unknown")),
-        public_ip=conn.address,
+        public_ip=conn.public_ip,
     )
     parked = conn.registry.unpark(conn.identity)
     if parked is None:
@@ -70,7 +70,7 @@ async def hello(conn: Connection, msg: Message) -> dict[str, Any]:
             os=info.os,
             connected_since=time.time(),
             user_id=user_id,
-            public_ip=conn.address,
+            public_ip=conn.public_ip,
         )
     )
     conn.ticket = conn.registry.issue_ticket(user_id)

@@ -48,7 +48,7 @@ async def _start(conn: Connection) -> dict[str, Any]:
             if user is None or not (user.enabled and user.perm_support):
                 raise ProtocolError(protocol.FORBIDDEN, "you may not present")
             name = user.public_display_name
-            return store.start(db, user.id, name, user.username, conn.address)
+            return store.start(db, user.id, name, user.username, conn.public_ip)
 
     opened = await asyncio.to_thread(open_row)
     try:

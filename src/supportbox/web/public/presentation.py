@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from supportbox import peers
 from supportbox.auth.ratelimit import Limiter
 from supportbox.errors import NotFound, SessionStateError
 from supportbox.presentation import store
@@ -110,7 +111,7 @@ async def watch_socket(websocket: WebSocket) -> None:
         await _refuse(websocket, refused)
         return
     try:
-        await _attend(websocket, runtime, live, name, address)
+        await _attend(websocket, runtime, live, name, peers.public_ip(websocket.client))
     finally:
         live.unseat(address)
 
@@ -120,10 +121,10 @@ async def _attend(
     runtime: Runtime,
     live: LivePresentation,
     name: str,
-    address: str,
+    public_ip: str,
 ) -> None:
     try:
-        gs = await asyncio.to_thread(_join, runtime, live.lsid, name, address)
+        gs = await asyncio.to_thread(_join, runtime, live.lsid, name, public_ip)
     except (SessionStateError, NotFound):
         await _ended(websocket)
         return
@@ -184,9 +185,9 @@ async def _serve(websocket: WebSocket, attendee: Attendee) -> None:
         listener.cancel()
 
 
-def _join(runtime: Runtime, lsid: str, name: str, address: str) -> int:
+def _join(runtime: Runtime, lsid: str, name: str, public_ip: str) -> int:
     with runtime.write_db() as db, db.begin():
-        return store.join(db, lsid, name, address)
+        return store.join(db, lsid, name, public_ip)
 
 
 def _leave(runtime: Runtime, live: LivePresentation, gs: int) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from supportbox import peers
 from supportbox.api.params import body_pairs
 from supportbox.auth.ratelimit import Limiter
 from supportbox.core import keys
@@ -201,7 +202,7 @@ def _session_request(
             company_code=customer.company_code,
             details=customer.details,
             issue=target.issue_name,
-            public_ip=request.client.host if request.client else "Unknown",
+            public_ip=peers.public_ip(request.client),
         ),
         site_id=ctx.site_id,
         issue_id=target.issue_id,
