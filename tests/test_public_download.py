@@ -57,7 +57,8 @@ def test_linux_macos_and_unknown_agents_download_a_shell_launcher(
     args = launcher_args(response.text)
     assert args[:4] == ["supportbox", "customer", "--server", server.url]
     lsid, token = args[5], args[7]
-    assert args[4::2] == ["--lsid", "--token"]
+    assert args[4:8:2] == ["--lsid", "--token"]
+    assert args[8:] == ["$@"]  # the launcher's own arguments are passed on
     assert stored(server, lsid).customer_name == "Jane"
     assert authenticate(server, lsid, token) == 1
 
@@ -81,11 +82,13 @@ def test_the_shell_launcher_runs_supportbox_customer_with_a_working_token(
         "ARGS_FILE": str(tmp_path / "args"),
     }
 
-    subprocess.run([str(launcher)], env=env, check=True, timeout=10)
+    extra = ["--allow", "shell,files", "--files-dir", "/tmp/my files"]
+    subprocess.run([str(launcher), *extra], env=env, check=True, timeout=10)
 
     args = (tmp_path / "args").read_text().splitlines()
     assert args[:3] == ["customer", "--server", server.url]
     assert args[3] == "--lsid" and args[5] == "--token"
+    assert args[7:] == extra
     assert authenticate(server, args[4], args[6]) == 1
 
 
@@ -119,7 +122,8 @@ def test_windows_agents_download_a_cmd_launcher(
     assert text.startswith("@echo off\r\n")
     assert "\n" not in text.replace("\r\n", "")
     match = re.search(
-        r'supportbox customer --server "([^"]+)" --lsid (\w+) --token (\w+)', text
+        r'supportbox customer --server "([^"]+)" --lsid (\w+) --token (\w+) %\*\r',
+        text,
     )
     assert match is not None
     assert match.group(1) == server.url

@@ -1,8 +1,10 @@
 """The customer-client launcher a session-generation request downloads.
 
 A tiny script that runs ``supportbox customer --server URL --lsid LSID
---token TOKEN``: a POSIX shell script for Linux, macOS and anything
-unrecognised, a ``.cmd`` batch file when the User-Agent says Windows.
+--token TOKEN``, passing on any arguments it is given (``--allow``,
+``--files-dir``, ``--json``): a POSIX shell script for Linux, macOS and
+anything unrecognised, a ``.cmd`` batch file when the User-Agent says
+Windows.
 The token admits one customer once, so the file is useless after use.
 """
 
@@ -23,7 +25,7 @@ if ! command -v supportbox >/dev/null 2>&1; then
     echo "Install it from your support team, then run this file again." >&2
     exit 1
 fi
-exec supportbox customer --server {server} --lsid {lsid} --token {token}
+exec supportbox customer --server {server} --lsid {lsid} --token {token} "$@"
 """
 
 _CMD = """@echo off\r
@@ -37,7 +39,7 @@ if errorlevel 1 (\r
     pause\r
     exit /b 1\r
 )\r
-supportbox customer --server "{server}" --lsid {lsid} --token {token}\r
+supportbox customer --server "{server}" --lsid {lsid} --token {token} %*\r
 if errorlevel 1 pause\r
 """
 
