@@ -259,9 +259,11 @@ class CustomerAgent:
 
     async def close(self) -> None:
         """Stop every shell and transfer (the connection is going away)."""
-        for shell in list(self.shells.values()):
+        # Taken out first, so that their output pumps, seeing the end, do
+        # not report them closed to a server that has closed them already.
+        shells, self.shells = self.shells, {}
+        for shell in shells.values():
             await shell.close()
-        self.shells.clear()
         for incoming in self._incoming.values():
             incoming.abort()
         self._incoming.clear()
