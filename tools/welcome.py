@@ -3,7 +3,11 @@
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
+
+from supportbox.errors import ConfigError
+from supportbox.server import check_address
 
 
 def main() -> None:
@@ -15,6 +19,11 @@ def main() -> None:
     )
     parser.add_argument("--port", default=os.environ.get("SUPPORTBOX_PORT", "8080"))
     args = parser.parse_args()
+    # Said before the banner, which would announce a server that cannot start.
+    try:
+        check_address(args.host, int(args.port))
+    except (ConfigError, ValueError) as exc:
+        sys.exit(f"supportbox: error: {exc} (choose another: make run PORT=8081)")
 
     base = f"http://{args.host}:{args.port}"
     print()
