@@ -29,3 +29,7 @@ def configure(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    # python-multipart warns (to bare stderr, having no handler) of every
+    # malformed form body a client sends; the client is answered with the
+    # error already, and the log would carry the noise of anyone's typos.
+    logging.getLogger("python_multipart").setLevel(logging.ERROR)
