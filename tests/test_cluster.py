@@ -113,3 +113,44 @@ def test_presence_on_one_node_is_seen_from_the_other(nodes: list[Runtime]) -> No
             await stopped(nodes)
 
     assert asyncio.run(scenario()) == ["alice"]
+
+
+def test_two_nodes_writing_chat_to_the_same_sessions_store_every_line(
+    nodes: list[Runtime],
+) -> None:
+    """Each node's batch locks both sessions; in lsid order, so batches
+    that name them in opposite orders wait for each other, not deadlock."""
+
+    async def scenario() -> tuple[list[object], list[list[int]]]:
+        await started(nodes)
+        try:
+            node_a, node_b = hubs(nodes)
+            first = await node_a.open_session(request())
+            second = await node_a.open_session(request())
+            gs_first = await node_a.accept(first.lsid, ALICE)
+            gs_second = await node_b.accept(second.lsid, BOB)
+            lines = []
+            for n in range(30):
+                lines += [
+                    node_a.chat(first.lsid, gs_first, f"a{n}"),
+                    node_a.chat(second.lsid, gs_second, f"a{n}"),
+                    node_b.chat(second.lsid, gs_second, f"b{n}"),
+                    node_b.chat(first.lsid, gs_first, f"b{n}"),
+                ]
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(*lines, return_exceptions=True), 60
+            )
+            seqs = [
+                [e.seq for e in await node_a.events_since(opened.lsid, 0)]
+                for opened in (first, second)
+            ]
+            return outcomes, seqs
+        finally:
+            await stopped(nodes)
+
+    outcomes, seqs = asyncio.run(scenario())
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert not failed, failed[:3]
+    for numbers in seqs:
+        assert numbers == list(range(1, len(numbers) + 1))  # no gap, no repeat
+        assert len(numbers) > 60
