@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,6 +31,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from supportbox.core.events import Event
+from supportbox.core.looplock import LoopLock
 from supportbox.core.session import SessionState
 from supportbox.errors import NotFound, StorageError, SupportboxError
 from supportbox.logs import session_log
@@ -67,11 +67,9 @@ class EventWriter:
         self._turn = turn
         self._pending: list[Pending] = []
         self._writers: set[asyncio.Task[None]] = set()
-        # One batch is written at a time (per event loop: the tests run
-        # several): what arrives meanwhile waits and goes in the next.
-        self._one_at_a_time: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Lock
-        ] = weakref.WeakKeyDictionary()
+        # One batch is written at a time: what arrives meanwhile waits
+        # and goes in the next.
+        self._one_at_a_time = LoopLock()
 
     async def write(self, lsid: str, change: Change[T]) -> T:
         """Apply ``change`` in the next batch; its result, or its error."""
@@ -92,9 +90,7 @@ class EventWriter:
             await asyncio.gather(*self._writers, return_exceptions=True)
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        one = self._one_at_a_time.setdefault(loop, asyncio.Lock())
-        async with one, self._turn():
+        async with self._one_at_a_time.get(), self._turn():
             batch = self._pending[:MAX_BATCH]
             self._pending = self._pending[MAX_BATCH:]
             if self._pending:

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import hashlib
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -31,6 +30,7 @@ from supportbox.broker import Broker
 from supportbox.core import events as ev
 from supportbox.core.batch import EventWriter
 from supportbox.core.events import Actor, Event
+from supportbox.core.looplock import LoopLock
 from supportbox.core.presence import (
     QUEUES_CHANNEL,
     ConnectedClient,
@@ -119,9 +119,7 @@ class Hub(Presence):
         self.broker = broker
         self.clients: dict[str, ConnectedClient] = {}
         self.events = EventWriter(runtime, self._announce_events, self._write_turn)
-        self._turns: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Lock
-        ] = weakref.WeakKeyDictionary()
+        self._turn = LoopLock()
 
     async def start(self) -> None:
         return None
@@ -158,11 +156,7 @@ class Hub(Presence):
         # the wait short and fair (docs/performance.md).
         if self.runtime.engine.dialect.name != "sqlite":
             return contextlib.nullcontext()
-        loop = asyncio.get_running_loop()
-        turn = self._turns.get(loop)
-        if turn is None:
-            turn = self._turns[loop] = asyncio.Lock()
-        return turn
+        return self._turn.get()
 
     def _change_sync(
         self,

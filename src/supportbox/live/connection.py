@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from supportbox import peers
 from supportbox.broker import Broker, Subscription
 from supportbox.core import events as ev
 from supportbox.core.hub import Hub
@@ -54,18 +55,16 @@ class Connection:
         websocket: WebSocket,
         runtime: Runtime,
         registry: Registry,
-        address: str,
-        public_ip: str,
     ) -> None:
         self.websocket = websocket
         self.runtime = runtime
         self.hub: Hub = runtime.services["hub"]
         self.broker: Broker = runtime.services["broker"]
         self.registry = registry
-        #: The client's address, for rate limits; ``public_ip`` is how
-        #: reports write it (with the port; supportbox.peers).
-        self.address = address
-        self.public_ip = public_ip
+        #: The client's address, for rate limits and logs; ``public_ip`` is
+        #: how reports write it (with the port; supportbox.peers).
+        self.address = websocket.client.host if websocket.client else "unknown"
+        self.public_ip = peers.public_ip(websocket.client)
         self.id = secrets.token_hex(8)
 
         # set by the role's hello

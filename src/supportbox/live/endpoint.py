@@ -15,7 +15,6 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from supportbox import peers
 from supportbox.errors import ProtocolError
 from supportbox.live import customer, protocol, rep
 from supportbox.live.connection import Connection
@@ -38,11 +37,9 @@ def registry_of(runtime: Runtime) -> Registry:
 async def live(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
     registry = registry_of(runtime)
-    address = websocket.client.host if websocket.client else "unknown"
-    public_ip = peers.public_ip(websocket.client)
     await websocket.accept()
-    conn = Connection(websocket, runtime, registry, address, public_ip)
-    session_log.debug("live connection %s opened from %s", conn.id, address)
+    conn = Connection(websocket, runtime, registry)
+    session_log.debug("live connection %s opened from %s", conn.id, conn.public_ip)
 
     deliberate = False
     try:

@@ -146,11 +146,12 @@ def lock_for_events(
     and :func:`load_state` do, for changes that only add events.
 
     Two statements for any number of sessions; the rows are locked in
-    lsid order, so two writers that share sessions cannot deadlock. An
-    lsid that is not stored is missing from the answer.
+    lsid order (the statement's ORDER BY), so two writers that share
+    sessions cannot deadlock. An lsid that is not stored is missing from
+    the answer.
     """
     conn = db.connection()
-    rows = conn.execute(_LOCK, {"lsids": sorted(set(lsids))}).all()
+    rows = conn.execute(_LOCK, {"lsids": list(set(lsids))}).all()
     if not rows:
         return {}
     members: dict[int, list[Row[Any]]] = {row.id: [] for row in rows}
